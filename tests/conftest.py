@@ -1,0 +1,46 @@
+"""Shared fixtures: a real temporary project (git repo on main) made from this repo's template files."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATE_FILES = (
+    "pyproject.toml", "eval.py", "train.py", "model.py", "justfile", "program.md", ".gitignore",
+    "RESEARCH_JOURNAL.md", "meta_journal.md", "human_journal.md", "results.tsv",
+    "1_ideas/_TEMPLATE.md", "9_reports/_TEMPLATE.md", "0_docs/problem.md", "5_worktrees/.gitkeep",
+)
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def make_project(dest: Path) -> Path:
+    """Copy the template files into dest, git init on main and commit them."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for rel in TEMPLATE_FILES:
+        src = REPO / rel
+        if src.exists():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "config", "user.name", "Test Researcher")
+    git(dest, "config", "user.email", "test@example.com")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "template")
+    return dest
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh project repo; the current directory is its root."""
+    repo = make_project(tmp_path / "proj")
+    monkeypatch.chdir(repo)
+    monkeypatch.delenv("META_MODE", raising=False)
+    monkeypatch.delenv("AUTORESEARCH_LABEL", raising=False)
+    return repo
