@@ -44,3 +44,26 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("META_MODE", raising=False)
     monkeypatch.delenv("AUTORESEARCH_LABEL", raising=False)
     return repo
+
+
+@pytest.fixture
+def result_row():
+    """A factory of well-formed results rows: result_row(val_bpb=1.8, idea="rotary") (crash rows: status="crash")."""
+
+    def make(**overrides) -> dict:
+        row = {
+            "commit": "abc1234", "val_bpb": 2.0, "memory_gb": 0.5, "status": "ok", "description": "a try",
+            "timestamp": "2025-01-01T00:00:00+00:00", "branch": "main", "idea": "", "seed": 0, "profile": "cpu",
+            "floor_bpb": 1.2, "gap": None, "training_seconds": 60.0, "total_seconds": 70.0, "tokens": 1_000_000,
+            "params": 2_000_000, "steps": 500, "reason": "", "verdict": "", "label": "", "kind": "experiment",
+            "eval_hash": "eeeeeeeeeeee", "val_hash": "vvvvvvvvvvvv",
+        }
+        row.update(overrides)
+        if row["status"] == "crash":
+            row["val_bpb"] = overrides.get("val_bpb")
+            row["reason"] = row["reason"] or "exception"
+        if row["gap"] is None and row["val_bpb"] is not None and row["floor_bpb"] is not None:
+            row["gap"] = row["val_bpb"] - row["floor_bpb"]
+        return row
+
+    return make

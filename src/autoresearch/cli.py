@@ -23,14 +23,20 @@ def _project() -> Project:
     return Project.find()
 
 
+Slug = Annotated[str, Positional, tyro.conf.arg(metavar="SLUG")]
+Cmd = tyro.conf.arg(name="")  # a group's subcommand field: its options show under "options", not "cmd options"
+
+
 @dataclass
 class IdeaNew:
     """Write 1_ideas/{date}_{slug}.md from 1_ideas/_TEMPLATE.md."""
 
-    slug: Positional[str]
-    """lowercase letters, digits and hyphens, at most 48 characters"""
+    slug: Slug
+    """lowercase letters, digits and single hyphens, at most 48 characters (e.g. rotary-base-50k)"""
     title: str
+    """one line, e.g. 'Rotary base 50k for long-range topics'"""
     hypothesis: str = ""
+    """what you believe will happen and why (fill in the rest of the file by hand)"""
 
     def run(self) -> int:
         from autoresearch import ideas
@@ -66,7 +72,8 @@ class IdeaCount:
 class IdeaCritique:
     """Append a dated critique section to an idea; older text is never rewritten."""
 
-    slug: Positional[str]
+    slug: Slug
+    """the idea to critique"""
     text: str = ""
     """the critique itself (or use --file)"""
     file: str = ""
@@ -83,8 +90,10 @@ class IdeaCritique:
 class IdeaRate:
     """Set an idea's rating, 1 (weak) to 10 (strong), in its front matter."""
 
-    slug: Positional[str]
-    rating: Positional[int]
+    slug: Slug
+    """the idea to rate"""
+    rating: Annotated[int, Positional, tyro.conf.arg(metavar="N")]
+    """1 (weak) to 10 (strong)"""
 
     def run(self) -> int:
         from autoresearch import ideas
@@ -97,7 +106,8 @@ class IdeaRate:
 class IdeaSetStatus:
     """Set an idea's status: proposed, implementing, done or rejected."""
 
-    slug: Positional[str]
+    slug: Slug
+    """the idea"""
     status: Positional[Literal["proposed", "implementing", "done", "rejected"]]
 
     def run(self) -> int:
@@ -109,7 +119,7 @@ class IdeaSetStatus:
 
 @dataclass
 class IdeaNext:
-    """Print the best idea not yet implemented: highest rating, then most novel."""
+    """Print the best proposed idea: highest rating (unrated last), then fewest results rows, then newest. Exit 1 if none."""
 
     def run(self) -> int:
         from autoresearch import ideas
@@ -121,14 +131,17 @@ class IdeaNext:
 class Idea:
     """Ideas in 1_ideas/."""
 
-    cmd: Union[
-        Annotated[IdeaNew, subcommand("new")],
-        Annotated[IdeaList, subcommand("list")],
-        Annotated[IdeaCount, subcommand("count")],
-        Annotated[IdeaCritique, subcommand("critique")],
-        Annotated[IdeaRate, subcommand("rate")],
-        Annotated[IdeaSetStatus, subcommand("set-status")],
-        Annotated[IdeaNext, subcommand("next")],
+    cmd: Annotated[
+        Union[
+            Annotated[IdeaNew, subcommand("new")],
+            Annotated[IdeaList, subcommand("list")],
+            Annotated[IdeaCount, subcommand("count")],
+            Annotated[IdeaCritique, subcommand("critique")],
+            Annotated[IdeaRate, subcommand("rate")],
+            Annotated[IdeaSetStatus, subcommand("set-status")],
+            Annotated[IdeaNext, subcommand("next")],
+        ],
+        Cmd,
     ]
 
     def run(self) -> int:
@@ -139,7 +152,8 @@ class Idea:
 class WorktreeNew:
     """git worktree add 5_worktrees/{slug} -b exp/{slug} from main; marks the idea implementing."""
 
-    slug: Positional[str]
+    slug: Slug
+    """an idea in 1_ideas/ (write it first with `just idea SLUG "title"`)"""
 
     def run(self) -> int:
         from autoresearch import worktrees
@@ -163,10 +177,11 @@ class WorktreeList:
 class WorktreeRemove:
     """Remove an idea's worktree. The branch exp/{slug} is kept unless --delete-branch."""
 
-    slug: Positional[str]
-    delete_branch: bool = False
-    """also delete the branch (its commits are then only in the reflog)"""
-    force: bool = False
+    slug: Slug
+    """the idea whose worktree to remove"""
+    delete_branch: Annotated[bool, tyro.conf.FlagCreatePairsOff] = False
+    """also delete the branch exp/{slug}, forcibly (git branch -D: an experiment branch is normally unmerged); it prints the hash that restores it"""
+    force: Annotated[bool, tyro.conf.FlagCreatePairsOff] = False
     """remove even with uncommitted changes"""
 
     def run(self) -> int:
@@ -180,10 +195,13 @@ class WorktreeRemove:
 class Worktree:
     """One git worktree per idea, under 5_worktrees/."""
 
-    cmd: Union[
-        Annotated[WorktreeNew, subcommand("new")],
-        Annotated[WorktreeList, subcommand("list")],
-        Annotated[WorktreeRemove, subcommand("remove")],
+    cmd: Annotated[
+        Union[
+            Annotated[WorktreeNew, subcommand("new")],
+            Annotated[WorktreeList, subcommand("list")],
+            Annotated[WorktreeRemove, subcommand("remove")],
+        ],
+        Cmd,
     ]
 
     def run(self) -> int:
@@ -248,8 +266,9 @@ class JournalAdd:
     """Insert a dated entry at the top of a journal, keeping observations and inferences apart."""
 
     title: str
+    """one line: what the entry is about, e.g. 'rotary-base: -0.02 bpb on cpu'"""
     slug: str = ""
-    """the idea this entry is about"""
+    """the idea this entry is about (it must exist in 1_ideas/)"""
     observation: str = ""
     """what was measured (a fact)"""
     inference: str = ""
@@ -280,9 +299,12 @@ class JournalVerify:
 class Journal:
     """Append-only journals: RESEARCH_JOURNAL.md, meta_journal.md, human_journal.md."""
 
-    cmd: Union[
-        Annotated[JournalAdd, subcommand("add")],
-        Annotated[JournalVerify, subcommand("verify")],
+    cmd: Annotated[
+        Union[
+            Annotated[JournalAdd, subcommand("add")],
+            Annotated[JournalVerify, subcommand("verify")],
+        ],
+        Cmd,
     ]
 
     def run(self) -> int:
@@ -293,7 +315,8 @@ class Journal:
 class ReportNew:
     """Write 9_reports/{date}_{slug}.md prefilled with the idea, its rows, deltas and commands."""
 
-    slug: Positional[str]
+    slug: Slug
+    """an idea in 1_ideas/; its rows are those of branch exp/{slug} or idea {slug}"""
 
     def run(self) -> int:
         from autoresearch import reports
@@ -303,10 +326,27 @@ class ReportNew:
 
 
 @dataclass
+class ReportList:
+    """The reports in 9_reports/: date, slug, title."""
+
+    def run(self) -> int:
+        from autoresearch import reports
+
+        reports.print_reports(_project())
+        return 0
+
+
+@dataclass
 class Report:
     """Experiment reports in 9_reports/."""
 
-    cmd: Annotated[ReportNew, subcommand("new")]
+    cmd: Annotated[
+        Union[
+            Annotated[ReportNew, subcommand("new")],
+            Annotated[ReportList, subcommand("list")],
+        ],
+        Cmd,
+    ]
 
     def run(self) -> int:
         return self.cmd.run()

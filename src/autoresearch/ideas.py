@@ -1,0 +1,346 @@
+"""Idea files in the ROOT checkout's 1_ideas/: new from _TEMPLATE.md, front matter, critiques, ranking.
+
+An idea is `1_ideas/{YYYY-MM-DD}_{slug}.md`: YAML-ish front matter (one `key: value` per line between
+`---` lines: slug, title, status, created, rating) and the sections Hypothesis, Mechanism, Prediction,
+How to test, Critique. Critiques are only ever appended. Usage:
+
+    autoresearch idea new rotary-base --title "Rotary base 50k" --hypothesis "..."
+    autoresearch idea list | idea count | idea next | idea rate SLUG 7 | idea critique SLUG --file c.md
+    new_idea(project, "rotary-base", "Rotary base 50k", "...");  load_ideas(project);  next_idea(project)
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from autoresearch.errors import UserError
+from autoresearch.fileio import append_once, write_atomic
+from autoresearch.paths import TEMPLATE
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from autoresearch.paths import Project
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SLUG_MAX = 48
+STATUSES = ("proposed", "implementing", "done", "rejected")
+FIELDS = ("slug", "title", "status", "created", "rating")
+FILE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})_(.+)\.md$")
+CRITIQUE = "Critique"
+_PLACEHOLDER = re.compile(r"\{(slug|title|created|hypothesis)\}")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_NO_HYPOTHESIS = "<!-- State what you believe will happen and why, in one or two sentences. -->"
+
+
+@dataclass(frozen=True)
+class Idea:
+    slug: str
+    title: str
+    status: str
+    rating: int | None
+    created: str
+    path: Path
+    has_critique: bool
+    hypothesis: str
+
+
+def check_slug(slug: str) -> str:
+    if len(slug) > SLUG_MAX or not SLUG_RE.match(slug):
+        raise UserError(
+            f"slug {slug!r} is not valid: use lowercase letters, digits and single hyphens "
+            f"(like rotary-base-50k), at most {SLUG_MAX} characters"
+        )
+    return slug
+
+
+def _one_line(text: str, what: str) -> str:
+    line = " ".join(text.split())
+    if not line:
+        raise UserError(f"the {what} is empty; give one, e.g. --{what} \"...\"")
+    return line
+
+
+def _lock(project: Project):
+    from filelock import FileLock
+
+    return FileLock(str(project.ideas / ".lock"))
+
+
+def idea_paths(project: Project) -> dict[str, Path]:
+    """slug -> idea file, for every idea file in 1_ideas/ (UserError on a misnamed or duplicated one)."""
+    folder = project.ideas
+    if not folder.is_dir():
+        raise UserError(f"{folder} not found; restore it with `git checkout {folder.name}`")
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.md")):
+        if path.name == TEMPLATE:
+            continue
+        m = FILE_RE.match(path.name)
+        if not m or not SLUG_RE.match(m.group(2)) or len(m.group(2)) > SLUG_MAX:
+            raise UserError(f"{path}: not named YYYY-MM-DD_slug.md; rename it, or move it out of {folder.name}/")
+        slug = m.group(2)
+        if slug in found:
+            raise UserError(f"{path} and {found[slug]} have the same slug {slug!r}; rename one of them")
+        found[slug] = path
+    return found
+
+
+def find_idea(project: Project, slug: str) -> Path:
+    check_slug(slug)
+    path = idea_paths(project).get(slug)
+    if path is None:
+        raise UserError(f"no idea {slug!r} in {project.ideas.name}/; write it first with `just idea {slug} \"title\"`")
+    return path
+
+
+def new_idea(project: Project, slug: str, title: str, hypothesis: str = "") -> Path:
+    """Write 1_ideas/{date}_{slug}.md from the template, status proposed, unrated. Returns its path."""
+    check_slug(slug)
+    title = _one_line(title, "title")
+    template = project.ideas / TEMPLATE
+    if not template.exists():
+        raise UserError(f"{template} not found; restore it with `git checkout {project.ideas.name}/{TEMPLATE}`")
+    now = datetime.now(timezone.utc)
+    values = {
+        "slug": slug,
+        "title": title,
+        "created": now.isoformat(timespec="seconds"),
+        "hypothesis": hypothesis.strip() or _NO_HYPOTHESIS,
+    }
+    text = _PLACEHOLDER.sub(lambda m: values[m.group(1)], template.read_text())
+    path = project.ideas / f"{now:%Y-%m-%d}_{slug}.md"
+    with _lock(project):
+        existing = idea_paths(project).get(slug)
+        if existing is not None:
+            raise UserError(f"idea {slug!r} exists already ({existing}); pick another slug")
+        write_atomic(path, text, exclusive=True)
+    return path
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict[str, str], str]:
+    """The front matter as a dict and the body after it."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise UserError(f"{path}: no front matter (the file must start with a `---` line); compare with {TEMPLATE}")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise UserError(f"{path}: the front matter has no closing `---` line; add it") from None
+    fields = {}
+    for n, line in enumerate(lines[1:end], start=2):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            raise UserError(f"{path} line {n}: {line!r} is not `key: value`; fix the front matter")
+        fields[key.strip()] = value.strip()
+    return fields, "\n".join(lines[end + 1 :])
+
+
+def sections(body: str) -> dict[str, str]:
+    """`## Heading` -> its text (up to the next `## `); a repeated heading's texts are joined."""
+    out: dict[str, str] = {}
+    name = None
+    for line in body.split("\n"):
+        if line.startswith("## "):
+            name = line[3:].strip()
+            out.setdefault(name, "")
+        elif name is not None:
+            out[name] += line + "\n"
+    return out
+
+
+def _prose(text: str) -> str:
+    return _COMMENT.sub("", text).strip()
+
+
+def parse_idea(path: Path) -> Idea:
+    fields, body = split_front_matter(path.read_text(), path)
+    missing = [f for f in FIELDS if f not in fields]
+    if missing:
+        raise UserError(f"{path}: front matter lacks {', '.join(missing)}; add `{missing[0]}: ...` (see {TEMPLATE})")
+    slug = FILE_RE.match(path.name).group(2)
+    if fields["slug"] != slug:
+        raise UserError(f"{path}: front matter says slug {fields['slug']!r} but the file name says {slug!r}; make them agree")
+    rating = fields["rating"]
+    if rating and not (rating.isdigit() and 1 <= int(rating) <= 10):
+        raise UserError(f"{path}: rating is {rating!r}, expected 1..10 or empty; fix it with `just rate {slug} N`")
+    parts = sections(body)
+    return Idea(
+        slug=slug,
+        title=fields["title"],
+        status=fields["status"],
+        rating=int(rating) if rating else None,
+        created=fields["created"],
+        path=path,
+        has_critique=bool(_prose(parts.get(CRITIQUE, ""))),
+        hypothesis=_prose(parts.get("Hypothesis", "")),
+    )
+
+
+def load_ideas(project: Project) -> list[Idea]:
+    """Every idea, oldest file name first."""
+    return [parse_idea(path) for path in idea_paths(project).values()]
+
+
+def count_ideas(project: Project) -> int:
+    return len(idea_paths(project))
+
+
+def results_frame(project: Project) -> pl.DataFrame:
+    """The root results.tsv as a DataFrame; a missing or empty file gives no rows."""
+    import polars as pl
+
+    from autoresearch.results import TYPES, read_results
+
+    path = project.results
+    if not path.exists() or path.stat().st_size == 0:
+        dtypes = {float: pl.Float64, int: pl.Int64, str: pl.String}
+        return pl.DataFrame(schema={name: dtypes[t] for name, t in TYPES.items()})
+    return read_results(path)
+
+
+def _direction(project: Project) -> str:
+    from autoresearch.taxonomy import Taxonomy
+
+    return Taxonomy.load(project.pyproject).direction
+
+
+def _row_counts(df: pl.DataFrame) -> dict[str, int]:
+    import polars as pl
+
+    counts = df.filter(pl.col("idea").is_not_null() & (pl.col("idea") != "")).group_by("idea").len()
+    return dict(counts.iter_rows())
+
+
+def _best_by_profile(df: pl.DataFrame, slug: str, direction: str) -> str:
+    import polars as pl
+
+    ok = df.filter((pl.col("idea") == slug) & (pl.col("status") == "ok") & pl.col("val_bpb").is_not_null())
+    if ok.height == 0:
+        return ""
+    agg = pl.col("val_bpb").min() if direction == "lower" else pl.col("val_bpb").max()
+    best = ok.group_by("profile", maintain_order=True).agg(agg)
+    return ", ".join(f"{v:.4f} {p}" for p, v in best.iter_rows())
+
+
+def print_ideas(project: Project) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from autoresearch.leaderboard import console
+
+    ideas = load_ideas(project)
+    if not ideas:
+        print(f"no ideas in {project.ideas.name}/ yet; write one with `just idea SLUG \"title\"`")
+        return
+    df, direction = results_frame(project), _direction(project)
+    counts = _row_counts(df)
+    table = Table(title=f"{len(ideas)} ideas (best {direction} val_bpb per profile)", title_justify="left", show_edge=False, pad_edge=False)
+    for name in ("slug", "title", "status", "rating", "critique", "rows", "best"):
+        table.add_column(name, justify="right" if name in ("rating", "rows") else "left")
+    style = {"proposed": "", "implementing": "yellow", "done": "green", "rejected": "dim"}
+    for idea in ideas:
+        table.add_row(
+            idea.slug, idea.title, Text(idea.status, style=style.get(idea.status, "red")),
+            "" if idea.rating is None else str(idea.rating), "yes" if idea.has_critique else "no",
+            str(counts.get(idea.slug, 0)), _best_by_profile(df, idea.slug, direction),
+        )
+    console().print(table)
+
+
+def _stamp() -> str:
+    return f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+
+
+def _read_text_arg(text: str, file: str, what: str) -> str:
+    """Exactly one of `text` and `file` ('-' = stdin)."""
+    if bool(text) == bool(file):
+        raise UserError(f"give the {what} either as --text \"...\" or as --file PATH ('-' for stdin), exactly one")
+    if not file:
+        return text
+    if file == "-":
+        return sys.stdin.read()
+    try:
+        return Path(file).read_text()
+    except FileNotFoundError:
+        raise UserError(f"--file {file}: not found") from None
+
+
+def add_critique(project: Project, slug: str, text: str = "", file: str = "") -> Path:
+    """Append `### Critique <date> UTC` and the text at the end of the idea (its Critique section).
+
+    Older text is never rewritten: the file before is a prefix of the file after.
+    """
+    path = find_idea(project, slug)
+    critique = _read_text_arg(text, file, "critique").strip()
+    if not critique:
+        raise UserError("the critique is empty; write what is wrong or risky about the idea")
+    with _lock(project):
+        old = path.read_text()
+        last_section = [line for line in old.split("\n") if line.startswith("## ")][-1:]
+        lead = "" if old.endswith("\n") else "\n"
+        if last_section != [f"## {CRITIQUE}"]:
+            lead += f"\n## {CRITIQUE}\n"  # the file ends elsewhere: open the section rather than edit the old text
+        append_once(path, f"{lead}\n### Critique {_stamp()}\n\n{critique}\n")
+    return path
+
+
+def set_field(project: Project, slug: str, field: str, value: str | int) -> Path:
+    """Set `rating` (1..10) or `status` (proposed|implementing|done|rejected) in an idea's front matter."""
+    path = find_idea(project, slug)
+    if field == "rating":
+        if isinstance(value, bool) or not str(value).isdigit() or not 1 <= int(value) <= 10:
+            raise UserError(f"rating {value!r} for {slug!r} is out of range: give an integer 1 (weak) to 10 (strong)")
+        value = str(int(value))
+    elif field == "status":
+        if value not in STATUSES:
+            raise UserError(f"status {value!r} for {slug!r} is not one of {', '.join(STATUSES)}")
+    else:
+        raise UserError(f"field {field!r} cannot be set; settable fields: rating, status")
+    with _lock(project):
+        text = path.read_text()
+        split_front_matter(text, path)  # validates the shape before editing
+        lines = text.split("\n")
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+        for i in range(1, end):
+            if lines[i].partition(":")[0].strip() == field:
+                lines[i] = f"{field}: {value}"
+                break
+        else:
+            lines.insert(end, f"{field}: {value}")
+        write_atomic(path, "\n".join(lines))
+    return path
+
+
+def next_idea(project: Project) -> Idea | None:
+    """The best idea not yet implemented (status proposed), or None.
+
+    The rule: highest rating first (unrated ideas last); among equal ratings the most novel first,
+    that is the one with the fewest results rows (an idea never tried beats a retry); then the newest
+    (latest `created`); then the slug, so the answer is stable.
+    """
+    counts = _row_counts(results_frame(project))
+    proposed = [i for i in load_ideas(project) if i.status == "proposed"]
+    proposed.sort(key=lambda i: i.slug)
+    proposed.sort(key=lambda i: i.created, reverse=True)
+    proposed.sort(key=lambda i: (i.rating is None, -(i.rating or 0), counts.get(i.slug, 0)))
+    return proposed[0] if proposed else None
+
+
+def print_next(project: Project) -> int:
+    idea = next_idea(project)
+    if idea is None:
+        print(f"no proposed ideas in {project.ideas.name}/: write some with `just idea SLUG \"title\"`", file=sys.stderr)
+        return 1
+    rating = "unrated" if idea.rating is None else f"rated {idea.rating}/10"
+    print(f"{idea.slug}: {idea.title} ({rating}, critique: {'yes' if idea.has_critique else 'no'})")
+    print(f"  {idea.path}")
+    print(f"  start it: just wt {idea.slug}")
+    return 0
