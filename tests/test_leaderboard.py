@@ -153,10 +153,7 @@ def _text_metric_line_3(good: str) -> str:
     ("corrupt", "expected"),
     [
         (_missing_column, "line 1: header does not match the schema (missing ['memory_gb'])"),
-        pytest.param(
-            _short_line_3, "line 3: 5 fields, expected 23",
-            marks=pytest.mark.xfail(strict=True, reason="read_results lets polars pad a short line with nulls"),
-        ),
+        (_short_line_3, "line 3: 5 fields, expected 23"),
         (_text_metric_line_3, "line 3: column val_bpb is 'abc', expected a number"),
     ],
     ids=["missing-column", "wrong-field-count", "non-numeric-metric"],

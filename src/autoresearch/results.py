@@ -120,8 +120,13 @@ def read_results(path: Path) -> pl.DataFrame:
         unknown = [c for c in header if c not in COLUMNS]
         detail = f"missing {missing}" if missing else f"unknown {unknown}" if unknown else "columns out of order"
         raise ResultsError(f"{path} line 1: header does not match the schema ({detail}); {_fix(path)}")
+    # polars pads a short line with nulls, so count the tabs: every line has exactly one per column boundary.
+    data = path.read_bytes()
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if data.count(b"\t") != (len(COLUMNS) - 1) * lines:
+        raise _ragged_line(path)
     try:
-        raw = pl.read_csv(path, separator="\t", infer_schema=False, quote_char=None)
+        raw = pl.read_csv(data, separator="\t", infer_schema=False, quote_char=None)
     except pl.exceptions.ComputeError:
         raise _ragged_line(path) from None
     if raw.width != len(COLUMNS):
