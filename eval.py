@@ -28,7 +28,7 @@ DATA = "synthetic"  # or "text:PATH" (a .txt/.md file or a folder of them)
 DATA_SEED = 1337  # fixes the corpus and the validation split; never change it mid-project
 
 PROFILES = {
-    "smoke": Profile("smoke", "cpu", seq_len=256, train_tokens=20_480, time_seconds=5, cap_seconds=60, val_docs=16, writes_row=False),
+    "smoke": Profile("smoke", "cpu", seq_len=256, train_tokens=20_480, time_seconds=5, cap_seconds=120, val_docs=16, writes_row=False),
     "cpu": Profile("cpu", "cpu", seq_len=256, train_tokens=1_048_576, time_seconds=150, cap_seconds=420, val_docs=256),
     "cuda": Profile("cuda", "cuda", seq_len=1024, train_tokens=400_000_000, time_seconds=300, cap_seconds=900, val_docs=512),
 }

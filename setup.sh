@@ -17,4 +17,5 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   fi
 fi
 pip install -e '.[dev]'
+.venv/bin/autoresearch hooks install  # the git guard hooks, for every worktree (a note, no hooks, outside git)
 echo "set-up done: .venv ($(.venv/bin/python -c 'import torch; print("torch", torch.__version__)'))"

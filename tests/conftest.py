@@ -13,6 +13,7 @@ TEMPLATE_FILES = (
     "pyproject.toml", "eval.py", "train.py", "model.py", "justfile", "program.md", ".gitignore",
     "RESEARCH_JOURNAL.md", "meta_journal.md", "human_journal.md", "results.tsv",
     "1_ideas/_TEMPLATE.md", "9_reports/_TEMPLATE.md", "0_docs/problem.md", "5_worktrees/.gitkeep",
+    "CLAUDE.md", ".claude/settings.json",
 )
 
 
@@ -67,3 +68,15 @@ def result_row():
         return row
 
     return make
+
+
+def add_tiny_profile(repo: Path) -> None:
+    """Give repo's eval.py a row-writing profile `tiny` (seconds a run) and train.py its model size; commit both."""
+    eval_py, train_py = repo / "eval.py", repo / "train.py"
+    main = 'if __name__ == "__main__":'
+    assert main in eval_py.read_text() and "\nMATRIX_LR" in train_py.read_text()
+    tiny = 'PROFILES["tiny"] = Profile("tiny", "cpu", seq_len=64, train_tokens=5_120, time_seconds=2, cap_seconds=60, val_docs=8)\n\n'
+    eval_py.write_text(eval_py.read_text().replace(main, tiny + main))
+    sizes = 'MODEL_SIZES["tiny"] = dict(n_layer=1, n_head=2, n_embd=32)\nBATCH_SIZES["tiny"] = 4\n'
+    train_py.write_text(train_py.read_text().replace("\nMATRIX_LR", "\n" + sizes + "MATRIX_LR", 1))
+    git(repo, "commit", "-q", "-am", "tiny profile")

@@ -6,6 +6,7 @@ module does the rest so that eval.py stays short enough to read at a glance.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import resource
@@ -84,11 +85,15 @@ def run_eval(
     if args.seeds < 1:
         raise SystemExit("eval.py: --seeds must be at least 1")
     project = Project.find()
+    # The frozen files as this process loaded them: each row records it, and a change during a run is tampering.
+    eval_hash = gitinfo.frozen_hash(project.checkout, Taxonomy.load(project.pyproject))
     logger.info(f"profile {name}: loading {source} data")
     corpus = load_corpus(source, data_seed, _train_bytes(profile), profile.val_docs, profile.seq_len + 1)
     code = 0
     for seed in range(args.seed, args.seed + args.seeds):
-        code = max(code, _run_one(args, profile, corpus, seed, score, project, started))
+        code = max(code, _run_one(args, profile, corpus, seed, score, project, started, eval_hash))
+        if code == 130:  # interrupted (Ctrl-C, kill): stop, do not go on to the next seed
+            break
         started = time.perf_counter()
     return code
 
@@ -98,9 +103,12 @@ def _train_bytes(profile: Profile) -> int:
     return max(4_000_000, profile.train_tokens + profile.seq_len + 1)
 
 
-def _run_one(args: EvalArgs, profile: Profile, corpus: Corpus, seed: int, score: Score, project: Project, started: float) -> int:
+def _run_one(
+    args: EvalArgs, profile: Profile, corpus: Corpus, seed: int, score: Score, project: Project, started: float, eval_hash: str
+) -> int:
     budget = profile.budget(args.budget)
-    figures: dict[str, float | int | str | None] = {"seed": seed, "profile": profile.name}
+    record = _record_state(project.results)
+    figures: dict[str, float | int | str | None] = {"seed": seed, "profile": profile.name, "device": profile.device}
     reason, message, model, data = "", "", None, None
     if budget.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
@@ -116,20 +124,21 @@ def _run_one(args: EvalArgs, profile: Profile, corpus: Corpus, seed: int, score:
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         figures["training_seconds"] = time.perf_counter() - t0
+        check_budget(data, budget, figures["training_seconds"])
         model.eval()
         check_causal(model, corpus.val, budget.device)
         val = torch.from_numpy(corpus.val.astype(np.int64))
         bpb = float(score(model, val, budget.device))
         if not math.isfinite(bpb):
-            raise Crash("nan", f"the metric is {bpb}")
+            raise Crash("nan", f"the metric is {bpb}: the model diverged or made non-finite logits; lower the learning rate, or find where the loss first goes non-finite")
         floor = corpus.floor_bpb
         if floor is not None and bpb < floor - 1e-6:
-            raise Crash("leak", f"val_bpb {bpb:.6f} is below the Bayes floor {floor:.6f}: the model sees what it should not")
+            raise Crash("leak", f"val_bpb {bpb:.6f} is below the Bayes floor {floor:.6f}: the model sees what it should not (the validation split, or the future); train only on data.next_batch, and keep attention causal")
         figures["val_bpb"] = bpb
     except Crash as e:
         reason, message = e.reason, str(e)
     except _Timeout:
-        reason, message = "timeout", f"training passed the {budget.cap_seconds:.0f} s wall-clock cap of profile {profile.name}"
+        reason, message = "timeout", f"training passed the {budget.cap_seconds:.0f} s wall-clock cap of profile {profile.name}; make each step cheaper, or stop when data.next_batch returns None"
     except _Interrupted:
         reason, message = "interrupted", "interrupted by a signal"
     except FloatingPointError as e:
@@ -139,6 +148,10 @@ def _run_one(args: EvalArgs, profile: Profile, corpus: Corpus, seed: int, score:
         reason, message = "exception", f"{type(e).__name__}: {e}"
     finally:
         _restore_signal_handlers(old_handlers)
+    tampered = check_tamper(project, eval_hash, record)
+    if tampered:
+        reason, message = "tamper", tampered
+        figures.pop("val_bpb", None)  # a number from a tampered run is no result
     if data is not None:
         figures |= {"tokens": data.tokens_seen, "steps": data.steps}
     if model is not None:
@@ -148,11 +161,50 @@ def _run_one(args: EvalArgs, profile: Profile, corpus: Corpus, seed: int, score:
     figures["floor_bpb"] = corpus.floor_bpb
     if model is not None and budget.device == "cuda" and "training_seconds" in figures:
         figures["mfu_percent"] = _mfu(model, data.tokens_seen, figures["training_seconds"])
-    row = _row(args, project, corpus, figures, seed, reason)
+    row = _row(args, project, corpus, figures, seed, reason, eval_hash)
     if profile.writes_row:
         results.append_row(project.results, row)
     print_summary(figures, row, message, written=profile.writes_row, path=project.results)
     return 0 if not reason else (130 if reason == "interrupted" else 1)
+
+
+def check_budget(data: TrainData, budget, seconds: float) -> None:
+    """Catch a train.py that silenced the cap's alarm or swapped or reset the budget it was handed."""
+    if seconds > budget.cap_seconds:
+        raise Crash("timeout", f"training took {seconds:.1f} s, past the {budget.cap_seconds:.0f} s wall-clock cap; make each step cheaper, and leave the alarm (SIGALRM) alone")
+    if data.budget is not budget or (budget.max_tokens is not None and data.tokens_seen > budget.max_tokens):
+        raise Crash("budget", "train.py changed the budget or the token count of the TrainData it was given; train only on data.next_batch")
+
+
+def _record_state(path) -> tuple[int, str]:
+    """Size and hash of results.tsv, read under its lock so never in the middle of an append."""
+    if not path.exists():
+        return 0, hashlib.sha256(b"").hexdigest()
+    from filelock import FileLock
+
+    with FileLock(str(path) + ".lock"):
+        data = path.read_bytes()
+    return len(data), hashlib.sha256(data).hexdigest()
+
+
+def check_tamper(project: Project, eval_hash: str, record: tuple[int, str]) -> str:
+    """Why this run looks tampered with ('' if not): frozen files changed, or results.tsv rewritten, while it ran.
+
+    Other evals append rows meanwhile, so results.tsv may grow; its first `size` bytes must not change.
+    """
+    if gitinfo.frozen_hash(project.checkout, Taxonomy.load(project.pyproject)) != eval_hash:
+        return "the FROZEN files (eval.py, the toolkit) changed on disk during the run; `autoresearch check` shows which, and how to restore them"
+    size, digest = record
+    if size == 0:
+        return ""
+    from filelock import FileLock
+
+    with FileLock(str(project.results) + ".lock"):
+        with project.results.open("rb") as f:
+            before = f.read(size)
+    if len(before) < size or hashlib.sha256(before).hexdigest() != digest:
+        return "results.tsv was rewritten during the run (evals only ever append to it); `autoresearch check`, then restore it from git"
+    return ""
 
 
 def check_causal(model: torch.nn.Module, val: np.ndarray, device: str) -> None:
@@ -167,7 +219,7 @@ def check_causal(model: torch.nn.Module, val: np.ndarray, device: str) -> None:
             y[:, t + 1 :] = torch.randint(0, 256, y[:, t + 1 :].shape, generator=g).to(device)
             moved = (model(y).float()[:, : t + 1] - base[:, : t + 1]).abs().max().item()
             if moved > tol:
-                raise Crash("leak", f"logits at positions <= {t} changed by {moved:.3g} when only later bytes changed: the model reads the future")
+                raise Crash("leak", f"logits at positions <= {t} changed by {moved:.3g} when only later bytes changed: the model reads the future; mask attention (and any mixing across positions) so position t sees only bytes <= t")
 
 
 def _autocast(device: str):
@@ -196,7 +248,7 @@ def _bf16_peak(name: str) -> float:
     return 0.0
 
 
-def _row(args: EvalArgs, project: Project, corpus: Corpus, f: dict, seed: int, reason: str) -> dict:
+def _row(args: EvalArgs, project: Project, corpus: Corpus, f: dict, seed: int, reason: str, eval_hash: str) -> dict:
     checkout = project.checkout
     taxonomy = Taxonomy.load(project.pyproject)
     branch = gitinfo.branch(checkout)
@@ -224,7 +276,7 @@ def _row(args: EvalArgs, project: Project, corpus: Corpus, f: dict, seed: int, r
         "verdict": "" if bpb is None else _verdict(project, taxonomy, f["profile"], bpb),
         "label": os.environ.get("AUTORESEARCH_LABEL", ""),
         "kind": args.kind,
-        "eval_hash": gitinfo.frozen_hash(checkout, taxonomy),
+        "eval_hash": eval_hash,
         "val_hash": corpus.val_hash,
     }
 
@@ -266,6 +318,9 @@ def print_summary(f: dict, row: dict, message: str, written: bool, path) -> None
     add("mfu_percent", f.get("mfu_percent"), ".2f")
     add("seed", f["seed"])
     add("profile", f["profile"])
+    add("device", f["device"])
+    add("val_hash", row["val_hash"])
+    add("val_bpb_exact", f.get("val_bpb"), ".17g")  # round-trips the float: calibrate checks determinism on it
     lines.append(f"{'row:':<18}{'appended to ' + str(path) if written else 'not written (smoke)'}")
     sys.stdout.flush()
     print("\n".join(lines), flush=True)

@@ -39,7 +39,7 @@ SCHEMA: tuple[tuple[str, type, str], ...] = (
     ("tokens", int, "training tokens handed to train.py"),
     ("params", int, "model parameters"),
     ("steps", int, "optimizer steps (batches handed out)"),
-    ("reason", str, "why a crash happened: exception, nan, timeout, leak, interrupted, budget; empty when ok"),
+    ("reason", str, "why a crash happened: exception, nan, timeout, leak, interrupted, budget, tamper; empty when ok"),
     ("verdict", str, "better, within-noise, worse, baseline or uncalibrated, against the best earlier row of the profile"),
     ("label", str, "queue label, Q: ... H: ... (from AUTORESEARCH_LABEL)"),
     ("kind", str, "experiment or calibration"),

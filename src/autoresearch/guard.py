@@ -1,0 +1,190 @@
+"""The guards that act as a change happens: the git pre-commit hook and the Claude Code PreToolUse hook.
+
+`guard commit` (run by the hook that `autoresearch hooks install` puts in the common git dir, so
+every worktree has it) refuses a commit that changes a FROZEN file without META_MODE, commits a
+GLOBAL file from a worktree or a branch other than main, or rewrites old journal entries. A staged
+file identical to main's committed copy is always allowed: merging main and restoring a file are fine.
+
+`guard agent` reads Claude Code's PreToolUse JSON on stdin (tool_name, tool_input.file_path or
+.notebook_path, cwd) and blocks with exit code 2 and one line on stderr any Edit/Write/MultiEdit/
+NotebookEdit of a FROZEN file without META_MODE, of a GLOBAL or APPEND-ONLY file (results.tsv is
+appended only by eval.py, journals only by `just journal`), or of git's own files (hooks, config).
+For Bash it blocks the obvious ways to switch a guard off: setting META_MODE=1, --no-verify,
+core.hooksPath, writing the human journal. A tripwire, not a sandbox: `check` finds the rest.
+
+Usage:
+    autoresearch guard commit                   (from .git/hooks/pre-commit)
+    autoresearch guard agent < hook-input.json  (from .claude/settings.json)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from autoresearch.errors import UserError
+from autoresearch.metamode import meta_mode
+from autoresearch.paths import NotAProject, Project
+from autoresearch.rules import frozen_problem, global_problem, load_taxonomy, project_taxonomy, read_blobs, rev_exists, run_git
+
+EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
+BLOCK = 2  # Claude Code: exit code 2 blocks the tool call and shows stderr to the agent
+
+
+def commit_problems(project: Project) -> list[str]:
+    """Why the staged commit must be refused; [] to let it through."""
+    from autoresearch.journal import verify
+
+    checkout = project.checkout
+    if not rev_exists(checkout, "HEAD"):
+        return []  # the first commit of the template: nothing to protect yet
+    tax = load_taxonomy(project)
+    main = tax.main_branch
+    changed = [p for p in run_git(checkout, "diff", "--cached", "--name-only", "--no-renames", "-z", "HEAD").split("\0") if p]
+    if not changed:
+        return []
+    branch = run_git(checkout, "symbolic-ref", "--short", "-q", "HEAD", ok=(0, 1)).strip()
+    has_main = rev_exists(checkout, main)
+    specs = [f":{p}" for p in changed] + [f"HEAD:{p}" for p in changed] + ([f"{main}:{p}" for p in changed] if has_main else [])
+    blobs = read_blobs(checkout, specs)
+    mode = meta_mode(project)
+    where = f"worktree {checkout.relative_to(project.root)}" if project.in_worktree else f"branch {branch or '(detached HEAD)'}"
+    problems = []
+    for rel in changed:
+        staged = blobs[f":{rel}"]
+        if has_main and staged is not None and staged == blobs[f"{main}:{rel}"]:
+            continue
+        if tax.is_frozen(rel) and not mode.on:
+            problems.append(frozen_problem(rel, f"undo the change with `git checkout {main} -- {rel}` and commit the rest"))
+        if tax.is_global(rel) and (project.in_worktree or branch != main):
+            problems.append(global_problem(rel, f"from {where}", f"drop it here with `git checkout HEAD -- {rel}`"))
+        if tax.is_append_only(rel):
+            old = blobs[f"HEAD:{rel}"]
+            if staged is None and old is not None:
+                problems.append(f"{rel} is APPEND-ONLY and the commit deletes it; restore it with `git checkout HEAD -- {rel}`")
+            elif old is not None:
+                problems += verify(old.decode("utf-8", "replace"), staged.decode("utf-8", "replace"), rel)
+    return problems
+
+
+def commit(project: Project) -> int:
+    problems = commit_problems(project)
+    if not problems:
+        return 0
+    print("autoresearch: commit refused:", file=sys.stderr)
+    for line in problems:
+        print(f"  {line}", file=sys.stderr)
+    print("Fix the above, `git add` again and commit; `autoresearch check` lists every problem in the project.", file=sys.stderr)
+    return 1
+
+
+# Shell commands that would switch a guard off: (pattern, why, whether to look past quoted text).
+# A tripwire against the obvious, not a sandbox: `autoresearch check` finds what slips past.
+BASH_RULES = (
+    (
+        re.compile(r"(^|[\s;&|(])(export\s+)?META_MODE=1\b"),
+        "META_MODE is the researcher's switch (a human_journal.md entry): the agent never sets it; leave FROZEN files alone",
+        False,
+    ),
+    (
+        re.compile(r"--no-verify\b|\bgit\b[^;&|]*\bcommit\b[^;&|]*\s-[a-zA-Z]*n[a-zA-Z]*(?![\w-])"),
+        "skipping the git hooks (--no-verify, commit -n) is not allowed: fix what the hook refused instead",
+        True,  # a commit message that says "-n" is not the flag
+    ),
+    (re.compile(r"core\.hooksPath", re.I), "changing core.hooksPath would switch off the guard hooks: leave it alone", False),
+    (
+        re.compile(r"--journal[=\s]+human\b"),
+        "human_journal.md is the researcher's journal: the agent never writes it; use RESEARCH_JOURNAL.md (`just journal ...`)",
+        False,
+    ),
+)
+QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def agent_problem(hook_input: dict) -> str | None:
+    """Why this tool call must be blocked, as one line for the agent; None to let it run."""
+    tool = hook_input.get("tool_name", "")
+    if tool == "Bash":
+        return _bash_problem(str((hook_input.get("tool_input") or {}).get("command", "")), Path(hook_input.get("cwd") or Path.cwd()))
+    if tool not in EDIT_TOOLS:
+        return None
+    args = hook_input.get("tool_input") or {}
+    raw = args.get("file_path") or args.get("notebook_path")
+    if not raw:
+        return f"{tool} without a file_path or notebook_path in tool_input: cannot tell which file it edits, so it is blocked"
+    cwd = Path(hook_input.get("cwd") or Path.cwd())
+    path = (cwd / raw).resolve()  # absolute raw paths stay as they are; symlinks resolve to their target
+    existing = next(p for p in [path, *path.parents] if p.exists())
+    try:
+        project = Project.find(existing if existing.is_dir() else existing.parent)
+    except NotAProject:
+        return None  # outside any git checkout: not ours to guard
+    for git_dir in (_git_dir(project.checkout), project.root / ".git"):
+        if path == git_dir or git_dir in path.parents:
+            return f"{path} is inside git's own files (hooks, config): the agent may not edit them; use git commands instead"
+    tax = project_taxonomy(project)
+    if tax is None:
+        text = project.pyproject.read_text(encoding="utf-8", errors="replace") if project.pyproject.exists() else ""
+        if "tool.autoresearch" in text:
+            return f"{project.pyproject} has an unreadable [tool.autoresearch] table, so no edit can be checked; restore it with `git checkout pyproject.toml`"
+        return None  # another repository, not an autoresearch project
+    rel = path.relative_to(project.checkout).as_posix()
+    if tax.is_global(rel) and not tax.is_append_only(rel):
+        return f"{rel} is GLOBAL: only the tools write it (eval.py appends the rows: `just eval`); never edit it by hand, even to fix a row"
+    if rel == "human_journal.md":
+        return "human_journal.md is the researcher's journal: the agent never writes it; write to RESEARCH_JOURNAL.md with `just journal ...`"
+    if tax.is_append_only(rel) or tax.is_global(rel):
+        journal = {"meta_journal.md": " --journal meta"}.get(rel, "")
+        return (
+            f"{rel} is APPEND-ONLY: add a new entry with `just journal \"title\"{journal} --observation ... --inference ...`; "
+            "old entries never change, so never edit the file itself"
+        )
+    if tax.is_frozen(rel):
+        mode = meta_mode(project)
+        if not mode.on:
+            return (
+                f"{rel} is FROZEN (program.md, 'Which files you may touch') and META_MODE is off: leave it as it is "
+                "and change train.py or model.py instead; only the researcher may allow it, with META_MODE=1 in human_journal.md"
+            )
+    return None
+
+
+def _bash_problem(command: str, cwd: Path) -> str | None:
+    unquoted = QUOTED.sub("''", command)
+    for pattern, problem, past_quotes in BASH_RULES:
+        if pattern.search(unquoted if past_quotes else command):
+            if "META_MODE" in problem and _meta_mode_at(cwd):
+                continue  # already on: saying so again changes nothing
+            return problem
+    return None
+
+
+def _meta_mode_at(cwd: Path) -> bool:
+    try:
+        return meta_mode(Project.find(cwd)).on
+    except NotAProject:
+        return False
+
+
+def _git_dir(checkout: Path) -> Path:
+    dotgit = checkout / ".git"
+    if dotgit.is_dir():
+        return dotgit
+    return (checkout / dotgit.read_text().strip().removeprefix("gitdir:").strip()).resolve()
+
+
+def agent(stdin: str) -> int:
+    """Exit code for Claude Code: 0 lets the tool call run, 2 blocks it (the reason goes to stderr)."""
+    try:
+        hook_input = json.loads(stdin)
+        if not isinstance(hook_input, dict):
+            raise ValueError("not a JSON object")
+        problem = agent_problem(hook_input)
+    except (ValueError, UserError, OSError) as e:
+        problem = f"autoresearch guard could not read the hook input ({e}); the edit is blocked until it can"
+    if problem is None:
+        return 0
+    print(f"autoresearch guard: {problem}", file=sys.stderr)
+    return BLOCK
