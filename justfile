@@ -21,6 +21,25 @@ smoke *ARGS:
 test *ARGS:
     python -m pytest -q "$@"
 
+# the benchmarks, a table each then a summary (~6 min on 2 cores; figures in bench/out/, see BENCHMARKS.md): [--only NAME..] [--quick] [--strict]
+[positional-arguments]
+bench *ARGS:
+    python bench/run_all.py "$@"
+
+# is the metric sound? the baseline on N seeds + a repeat: runtime, spread, detectable effect, determinism, split; sets the noise threshold: [--seeds 3] [--profile cpu]
+[positional-arguments]
+calibrate *ARGS:
+    autoresearch calibrate "$@"
+
+# is B better than A beyond the noise? commits or idea slugs, paired by seed: just compare A B [--seeds 3] [--profile cpu]
+[positional-arguments]
+compare A B *ARGS:
+    @shift 2; autoresearch compare {{quote(A)}} {{quote(B)}} "$@"
+
+# the file rules and the record's integrity: one line per violation (exit 1), warnings, or "check: ok"
+check:
+    autoresearch check
+
 # the dashboard: ideas and mode, worktrees, baseline/best/last results, calibration, journal, queue
 status:
     autoresearch status
@@ -82,3 +101,39 @@ report SLUG:
 [positional-arguments]
 journal TITLE *ARGS:
     @shift 1; autoresearch journal add --title {{quote(TITLE)}} "$@"
+
+# queue a run with its question and hypothesis; prints the job id: just queue "Q: does X help? H: -0.02 bpb" just eval
+[positional-arguments]
+queue LABEL *CMD:
+    @shift 1; autoresearch queue add --label {{quote(LABEL)}} -- "$@"
+
+# the queue: id, state, label, start, runtime, and the metric once a job's row is in
+queue-status:
+    autoresearch queue status
+
+# finished jobs: the label's question and hypothesis next to the observed metric and verdict (for the journal)
+queue-review:
+    autoresearch queue review
+
+# print a job's output
+queue-log ID:
+    autoresearch queue log {{quote(ID)}}
+
+# print a job's output as it grows, until it ends
+queue-follow ID:
+    autoresearch queue follow {{quote(ID)}}
+
+# wait for jobs to end (default: all of this project's unfinished ones); exit 1 unless all are done
+[positional-arguments]
+queue-wait *IDS:
+    autoresearch queue wait "$@"
+
+# stop a running job, or drop a queued one
+queue-kill ID:
+    autoresearch queue kill {{quote(ID)}}
+
+# a new project from this template: just new ../myproj [--project "..."] [--metric NAME] [--direction lower|higher] [--hypothesis-space "..."]
+[no-cd]
+[positional-arguments]
+new DIR *ARGS:
+    @shift 1; autoresearch init {{quote(DIR)}} "$@"

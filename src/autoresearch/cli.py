@@ -374,6 +374,277 @@ class Plot:
         return 0
 
 
+@dataclass
+class Init:
+    """A new project from this template in DIR (new or empty): fresh records, its own git repo on main, hooks, a first commit."""
+
+    dir: Annotated[str, Positional, tyro.conf.arg(metavar="DIR")]
+    """the new project's folder, e.g. ../myproj"""
+    project: str = ""
+    """one sentence describing the research problem (else a {FILL_IN} placeholder stays)"""
+    metric: str = ""
+    """the metric's name, e.g. val_bpb; also [tool.autoresearch] metric"""
+    direction: Literal["lower", "higher"] | None = None
+    """whether lower or higher metric is better; also [tool.autoresearch] direction (default: the template's)"""
+    hypothesis_space: str = ""
+    """what class of approaches is in scope"""
+
+    def run(self) -> int:
+        from pathlib import Path
+
+        from autoresearch import scaffold
+
+        scaffold.print_summary(
+            scaffold.new_project(Path(self.dir), self.project, self.metric, self.direction, self.hypothesis_space)
+        )
+        return 0
+
+
+@dataclass
+class Check:
+    """Check the whole project against the file rules; one line per violation (exit 1), warnings, or 'check: ok'."""
+
+    def run(self) -> int:
+        from autoresearch import check
+
+        return check.print_check(_project())
+
+
+@dataclass
+class GuardCommit:
+    """The git pre-commit hook's check: refuse FROZEN changes without META_MODE, GLOBAL files from a worktree, rewritten journal entries."""
+
+    def run(self) -> int:
+        from autoresearch import guard
+
+        return guard.commit(_project())
+
+
+@dataclass
+class GuardAgent:
+    """The Claude Code PreToolUse hook: reads its JSON on stdin; exit 2 with the reason on stderr blocks the edit."""
+
+    def run(self) -> int:
+        from autoresearch import guard
+
+        return guard.agent(sys.stdin.read())
+
+
+@dataclass
+class Guard:
+    """The guards the hooks call (`autoresearch hooks install`, .claude/settings.json)."""
+
+    cmd: Annotated[
+        Union[
+            Annotated[GuardCommit, subcommand("commit")],
+            Annotated[GuardAgent, subcommand("agent")],
+        ],
+        Cmd,
+    ]
+
+    def run(self) -> int:
+        return self.cmd.run()
+
+
+@dataclass
+class HooksInstall:
+    """Install the git pre-commit and pre-merge-commit hooks for every worktree (idempotent; an existing hook is kept and chained)."""
+
+    def run(self) -> int:
+        from autoresearch import hooks
+
+        return hooks.install()
+
+
+@dataclass
+class HooksStatus:
+    """Which guard hooks are in place: the git hooks (and any chained hook of yours) and the Claude Code hook."""
+
+    def run(self) -> int:
+        from autoresearch import hooks
+
+        return hooks.status()
+
+
+@dataclass
+class Hooks:
+    """The git hooks that run `guard commit` on every commit, in every worktree."""
+
+    cmd: Annotated[
+        Union[
+            Annotated[HooksInstall, subcommand("install")],
+            Annotated[HooksStatus, subcommand("status")],
+        ],
+        Cmd,
+    ]
+
+    def run(self) -> int:
+        return self.cmd.run()
+
+
+Backend = Annotated[Literal["pueue", "slurm"] | None, tyro.conf.arg(metavar="{pueue,slurm}")]
+JobId = Annotated[str, Positional, tyro.conf.arg(metavar="ID")]
+
+
+@dataclass
+class QueueAdd:
+    """Queue a command with its question and hypothesis; prints the job id. Put the command after `--`."""
+
+    command: Annotated[list[str], Positional, tyro.conf.arg(metavar="CMD")]
+    """the command and its arguments, e.g. -- just eval"""
+    label: str
+    """'Q: <question> H: <hypothesis>'; the job's AUTORESEARCH_LABEL, so its results row carries it"""
+    gpu: str = "auto"
+    """auto (the least loaded GPU; Slurm: the configured GRES), none (no GPU), or a GPU index (pueue)"""
+    backend: Backend = None
+    """default: [tool.autoresearch.queue] backend in pyproject.toml"""
+    foreground: Annotated[bool, tyro.conf.FlagCreatePairsOff] = False
+    """when no queue engine is available, run the command here and now without asking"""
+
+    def run(self) -> int:
+        from autoresearch.queue import commands
+
+        return commands.add(_project(), self.command, self.label, self.gpu, self.backend, self.foreground)
+
+
+@dataclass
+class QueueStatus:
+    """This project's jobs: id, state, label, start, runtime and, once finished, the metric from its row."""
+
+    backend: Backend = None
+
+    def run(self) -> int:
+        from autoresearch.queue import commands
+
+        commands.print_status(_project(), self.backend)
+        return 0
+
+
+@dataclass
+class QueueReview:
+    """Finished jobs: question and hypothesis (from the label) next to the observed metric and verdict."""
+
+    backend: Backend = None
+
+    def run(self) -> int:
+        from autoresearch.queue import commands
+
+        commands.print_review(_project(), self.backend)
+        return 0
+
+
+@dataclass
+class QueueLog:
+    """Print a job's output."""
+
+    id: JobId
+    backend: Backend = None
+
+    def run(self) -> int:
+        from autoresearch.queue import commands
+
+        return commands.print_log(_project(), self.id, self.backend)
+
+
+@dataclass
+class QueueFollow:
+    """Print a job's output as it grows, until it ends."""
+
+    id: JobId
+    backend: Backend = None
+
+    def run(self) -> int:
+        from autoresearch.queue import commands
+
+        return commands.follow(_project(), self.id, self.backend)
+
+
+@dataclass
+class QueueWait:
+    """Wait until the jobs end (default: all of this project's unfinished jobs); exit 1 unless all are done."""
+
+    ids: Annotated[tuple[str, ...], Positional, tyro.conf.arg(metavar="ID")] = ()
+    """job ids (default: every unfinished job of this project)"""
+    backend: Backend = None
+
+    def run(self) -> int:
+        from autoresearch.queue import commands
+
+        return commands.wait(_project(), list(self.ids), self.backend)
+
+
+@dataclass
+class QueueKill:
+    """Stop a running job, or drop a queued one."""
+
+    id: JobId
+    backend: Backend = None
+
+    def run(self) -> int:
+        from autoresearch.queue import commands
+
+        return commands.kill(_project(), self.id, self.backend)
+
+
+@dataclass
+class Queue:
+    """The job queue: pueue on one machine, Slurm on a cluster ([tool.autoresearch.queue] backend)."""
+
+    cmd: Annotated[
+        Union[
+            Annotated[QueueAdd, subcommand("add")],
+            Annotated[QueueStatus, subcommand("status")],
+            Annotated[QueueReview, subcommand("review")],
+            Annotated[QueueLog, subcommand("log")],
+            Annotated[QueueFollow, subcommand("follow")],
+            Annotated[QueueWait, subcommand("wait")],
+            Annotated[QueueKill, subcommand("kill")],
+        ],
+        Cmd,
+    ]
+
+    def run(self) -> int:
+        return self.cmd.run()
+
+
+@dataclass
+class Calibrate:
+    """Is the metric sound? Run the committed baseline on N seeds plus a repeat of the first; check runtime, spread, detectable effect, determinism, eval split; record the noise threshold."""
+
+    seeds: int = 3
+    """seeds 0..N-1 (at least 2), then seed 0 once more"""
+    profile: str = ""
+    """budget profile of eval.py (default: eval.py's, cuda with a GPU, else cpu)"""
+    budget: Literal["tokens", "time"] = "tokens"
+    """eval.py's --budget"""
+
+    def run(self) -> int:
+        from autoresearch import calibrate
+
+        return calibrate.calibrate(_project(), self.seeds, self.profile or None, self.budget)
+
+
+@dataclass
+class Compare:
+    """Is B better than A beyond the noise? Their rows paired seed by seed: mean difference, 95% interval, verdict."""
+
+    a: Annotated[str, Positional, tyro.conf.arg(metavar="A")]
+    """a commit (prefix, or a git revision such as main) or an idea slug"""
+    b: Annotated[str, Positional, tyro.conf.arg(metavar="B")]
+    """the same, for the version judged against A"""
+    seeds: int = 0
+    """first run the seeds 0..N-1 that a side lacks (in a temporary worktree of its commit)"""
+    profile: str = ""
+    """budget profile (default: the one profile the two sides have rows in)"""
+    method: Literal["t", "bootstrap"] = "t"
+    """the interval: paired Student-t, or percentile bootstrap (needs ~10+ seeds)"""
+
+    def run(self) -> int:
+        from autoresearch import compare
+
+        return compare.compare(_project(), self.a, self.b, self.seeds, self.profile or None, self.method)
+
+
 Command = Union[
     Annotated[Idea, subcommand("idea")],
     Annotated[Worktree, subcommand("worktree")],
@@ -382,6 +653,13 @@ Command = Union[
     Annotated[Report, subcommand("report")],
     Annotated[Status, subcommand("status")],
     Annotated[Plot, subcommand("plot")],
+    Annotated[Check, subcommand("check")],
+    Annotated[Guard, subcommand("guard")],
+    Annotated[Hooks, subcommand("hooks")],
+    Annotated[Init, subcommand("init")],
+    Annotated[Calibrate, subcommand("calibrate")],
+    Annotated[Compare, subcommand("compare")],
+    Annotated[Queue, subcommand("queue")],
 ]
 
 

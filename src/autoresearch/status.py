@@ -131,6 +131,8 @@ def _profiles_table(project: Project, df: pl.DataFrame, direction: str) -> Rende
 
 
 def _journal_section(project: Project) -> RenderableType:
+    from rich.markup import escape
+
     from autoresearch.journal import parse
 
     path = project.research_journal
@@ -140,7 +142,7 @@ def _journal_section(project: Project) -> RenderableType:
     if not entries:
         return _panel(f"{path.name}: no entries yet", "Research journal")
     # Journals are newest-first: the latest entries are at the top.
-    lines = "\n".join(f"• {entry.heading}" for entry in entries[:LAST_JOURNAL_ENTRIES])
+    lines = "\n".join(f"• {escape(entry.heading)}" for entry in entries[:LAST_JOURNAL_ENTRIES])
     return _panel(lines, f"Research journal (latest {min(LAST_JOURNAL_ENTRIES, len(entries))} of {len(entries)})")
 
 

@@ -1,0 +1,93 @@
+"""All the benchmarks, one after another, then one summary table of every figure that has a target.
+
+Usage: python bench/run_all.py [--only NAME ...] [--skip NAME ...] [--quick] [--strict]   (or: just bench)
+
+Each benchmark runs as its own process (its table streams through) and writes out/<name>.json;
+the summary is read back from those files. Takes about 6 minutes on 2 CPU cores, most of it the
+cpu-profile eval. --quick runs tiny sizes (seconds; the figures mean nothing, the scripts run).
+Exit 1 when a benchmark could not run, and with --strict also when a figure misses its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import OUT, PY, REPO, env, verdict
+
+BENCH = Path(__file__).resolve().parent
+BENCHMARKS = ("cli_startup", "results_scale", "train_throughput", "eval_overhead", "smoke_time", "calibration")
+QUICK: dict[str, list[str]] = {
+    "cli_startup": ["--repeats", "1"],
+    "results_scale": ["--rows", "1000", "--repeats", "1", "--appends", "4"],
+    "train_throughput": ["--tokens", "2048", "--peak-size", "256", "--no-warmup"],
+    "eval_overhead": ["--quick"],
+    "smoke_time": ["--repeats", "1", "--no-warmup"],
+    "calibration": [],
+}
+
+
+def summary(out: Path, names: list[str]) -> tuple[list[tuple[str, str, str, str, str]], int]:
+    """(benchmark, figure, value, target, verdict) for every figure with a target, and the number missed."""
+    from common import Figure
+
+    rows, missed = [], 0
+    for name in names:
+        path = out / f"{name}.json"
+        if not path.exists():
+            rows.append((name, "(no figures written)", "", "", "FAIL"))
+            missed += 1
+            continue
+        for f in json.loads(path.read_text())["figures"]:
+            figure = Figure(**f)
+            if figure.ok is not None:
+                rows.append((name, figure.name, figure.shown(), figure.target, verdict(figure.ok)))
+                missed += not figure.ok
+    return rows, missed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), default=None, help="run only these")
+    parser.add_argument("--skip", nargs="+", choices=list(BENCHMARKS), default=[], help="leave these out")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the scripts run, figures meaningless")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when any figure misses its target")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the <name>.json files")
+    args = parser.parse_args(argv)
+    names = [n for n in (args.only or BENCHMARKS) if n not in args.skip]
+
+    failed = []
+    for name in names:
+        extra = QUICK[name] if args.quick else []
+        print(f"\n== {name} ==", flush=True)
+        t0 = time.perf_counter()
+        code = subprocess.run([PY, str(BENCH / f"{name}.py"), *extra, "--out", str(args.out)], cwd=REPO, env=env()).returncode
+        print(f"({name}: {time.perf_counter() - t0:.0f} s)", flush=True)
+        if code != 0:
+            failed.append(name)
+
+    from rich.console import Console
+    from rich.table import Table
+
+    rows, missed = summary(args.out, names)
+    table = Table(title="\nSummary: every figure with a target" + (" (--quick: sizes too small to mean anything)" if args.quick else ""),
+                  title_justify="left", show_edge=False, pad_edge=False)
+    for column in ("benchmark", "figure", "value", "target", ""):
+        table.add_column(column, justify="right" if column == "value" else "left", no_wrap=column != "value")
+    for row in rows:
+        table.add_row(*row, style="green" if row[-1] == "pass" else "bold red")
+    console = Console() if Console().is_terminal else Console(width=140)
+    console.print(table)
+    console.print(f"{len(rows) - missed} of {len(rows)} targets met; figures in {args.out}/; record them in BENCHMARKS.md", highlight=False)
+    if failed:
+        print(f"benchmarks that could not run: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 1 if args.strict and missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

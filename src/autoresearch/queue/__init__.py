@@ -1,0 +1,27 @@
+"""The job queue: GPU runs labelled with their question and hypothesis, on pueue (one machine)
+or Slurm (a cluster), chosen by `[tool.autoresearch.queue] backend` in pyproject.toml.
+
+base.py holds the Job record and the Backend interface; pueue.py and slurm.py are the adapters;
+commands.py holds the CLI verbs. Usage:
+
+    autoresearch queue add --label "Q: does X help? H: -0.02 bpb" -- just eval   (or: just queue "Q: ... H: ..." just eval)
+    autoresearch queue status | review | log ID | follow ID | wait [ID] | kill ID
+    from autoresearch.queue import summary; summary(project)   # the dashboard's section, or None
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from autoresearch.paths import Project
+
+
+def summary(project: Project) -> RenderableType | None:
+    """The dashboard's queue section (a small table of this project's jobs), or None when the
+    configured engine is not installed here."""
+    from autoresearch.queue.commands import summary
+
+    return summary(project)

@@ -1,0 +1,187 @@
+"""What every queue engine shares: the Job record, the Backend interface, labels, settings.
+
+An adapter per engine (pueue.py, slurm.py) implements `Backend`; commands.py drives them.
+Usage:
+
+    from autoresearch.queue.base import QueueSettings, parse_label
+    settings = QueueSettings.load(project.pyproject)        # [tool.autoresearch.queue]
+    question, hypothesis = parse_label("Q: does X help? H: -0.02 bpb")
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tomllib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from autoresearch.errors import UserError
+
+if TYPE_CHECKING:
+    from autoresearch.paths import Project
+
+BACKENDS = ("pueue", "slurm")
+STATES = ("queued", "stashed", "running", "paused", "done", "failed", "cancelled", "unknown")
+"""Every engine's states map onto these; the engine's own word stays in Job.detail."""
+FINISHED = ("done", "failed", "cancelled")
+LABEL_ENV = "AUTORESEARCH_LABEL"
+"""The job's environment carries its label here; eval.py writes it into the row's label column."""
+
+_LABEL = re.compile(r"\s*Q:\s*(?P<q>.*?)\s*\bH:\s*(?P<h>.*?)\s*", re.DOTALL)
+
+
+@dataclass
+class Job:
+    """One queued, running or finished job, as an engine reports it."""
+
+    id: str
+    label: str
+    state: str
+    """one of STATES"""
+    start: datetime | None
+    """when it started running (timezone-aware); None while queued"""
+    runtime: float | None
+    """seconds it has run (so far, or in all once finished)"""
+    command: str
+    """the user's command, without the environment wrapper the queue added"""
+    end: datetime | None = None
+    detail: str = ""
+    """the engine's own word for the state: Failed(1), TIMEOUT, ..."""
+    where: str = ""
+    """pueue group (gpu0, default) or Slurm partition"""
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED
+
+
+class Backend(ABC):
+    """A queue engine. Job ids are the engine's own (pueue task id, Slurm job id)."""
+
+    name: ClassVar[str]
+
+    def __init__(self, project: Project, settings: QueueSettings):
+        self.project = project
+        self.settings = settings
+
+    @abstractmethod
+    def installed(self) -> bool:
+        """Whether the engine's commands are on PATH."""
+
+    @abstractmethod
+    def unavailable(self) -> str | None:
+        """Why jobs cannot be queued right now (not installed, daemon down), or None when they can."""
+
+    @abstractmethod
+    def add(self, command: list[str], label: str, gpu: str, cwd: Path) -> str:
+        """Queue `command` (run in `cwd` with LABEL_ENV=label) and return the job id."""
+
+    @abstractmethod
+    def status(self) -> list[Job]:
+        """This project's jobs, oldest first."""
+
+    @abstractmethod
+    def log(self, job_id: str) -> int:
+        """Print the job's output so far."""
+
+    @abstractmethod
+    def follow(self, job_id: str) -> int:
+        """Print the job's output as it grows, until the job ends."""
+
+    @abstractmethod
+    def wait(self, job_ids: list[str]) -> list[Job]:
+        """Block until the jobs (all of this project's unfinished jobs if none are given) end; return them."""
+
+    @abstractmethod
+    def kill(self, job_id: str) -> str:
+        """Stop a running job or drop a queued one; return what was done, in words."""
+
+    def job(self, job_id: str) -> Job:
+        for job in self.status():
+            if job.id == str(job_id):
+                return job
+        raise UserError(f"{self.name}: no job {job_id} of this project; `autoresearch queue status` lists them")
+
+
+def parse_label(label: str) -> tuple[str, str]:
+    """(question, hypothesis) from 'Q: <question> H: <hypothesis>'; UserError otherwise."""
+    m = _LABEL.fullmatch(label)
+    if not m or not m["q"] or not m["h"]:
+        raise UserError(
+            f"label {label!r} does not read 'Q: <question> H: <hypothesis>'; "
+            'e.g. --label "Q: does a rotary base of 50k help? H: -0.01 bpb"'
+        )
+    return m["q"], m["h"]
+
+
+def parse_gpu(gpu: str) -> str:
+    """'auto', 'none' or a GPU index as a string; UserError otherwise."""
+    if gpu in ("auto", "none") or (gpu.isdigit() and gpu == str(int(gpu))):
+        return gpu
+    raise UserError(f"--gpu {gpu!r}: expected auto, none or a GPU index such as 0")
+
+
+def run(args: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
+    """Run an engine command; UserError with its own message when it fails."""
+    result = subprocess.run(args, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        said = (result.stderr.strip() or result.stdout.strip()).splitlines()
+        raise UserError(f"`{' '.join(args[:3])}` failed (exit {result.returncode}): {said[-1] if said else 'no message'}")
+    return result
+
+
+def which(binary: str) -> str | None:
+    return shutil.which(binary)
+
+
+@dataclass(frozen=True)
+class SlurmSettings:
+    """[tool.autoresearch.queue.slurm]"""
+
+    partition: str = ""
+    """empty: the cluster's default partition"""
+    gres: str = "gpu:1"
+    """the GRES of a GPU job (--gpu auto); empty on a cluster without GPUs"""
+    time: str = "01:00:00"
+    """the time limit of a job (sbatch --time); empty: the partition's default"""
+    extra: tuple[str, ...] = ()
+    """more sbatch flags, e.g. ["--account=myproj", "--qos=normal"]"""
+    output: str = ".autoresearch/queue"
+    """job output files and the job ledger, relative to the project root; must be visible to the compute nodes"""
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """[tool.autoresearch.queue] in pyproject.toml; defaults where it is absent."""
+
+    backend: str = "pueue"
+    slurm: SlurmSettings = field(default_factory=SlurmSettings)
+
+    @classmethod
+    def load(cls, pyproject: Path) -> QueueSettings:
+        where = f"{pyproject.name} [tool.autoresearch.queue]"
+        try:
+            table = tomllib.loads(pyproject.read_text()).get("tool", {}).get("autoresearch", {}).get("queue", {})
+        except FileNotFoundError:
+            raise UserError(f"{pyproject}: not found; the queue settings live in [tool.autoresearch.queue] there") from None
+        except tomllib.TOMLDecodeError as e:
+            raise UserError(f"{pyproject}: not valid TOML ({e}); restore it with `git checkout pyproject.toml`") from None
+        backend = table.get("backend", "pueue")
+        if backend not in BACKENDS:
+            raise UserError(f"{where} backend is {backend!r}, expected one of {', '.join(BACKENDS)}")
+        slurm = table.get("slurm", {})
+        unknown = set(slurm) - set(SlurmSettings.__dataclass_fields__)
+        if unknown:
+            raise UserError(f"{where}.slurm has unknown keys {sorted(unknown)}; known: {', '.join(SlurmSettings.__dataclass_fields__)}")
+        for key in ("partition", "gres", "time", "output"):
+            if not isinstance(slurm.get(key, ""), str):
+                raise UserError(f"{where}.slurm {key} is {slurm[key]!r}, expected a string")
+        extra = slurm.get("extra", [])
+        if not isinstance(extra, list) or not all(isinstance(x, str) for x in extra):
+            raise UserError(f'{where}.slurm extra is {extra!r}, expected a list of strings such as ["--account=myproj"]')
+        return cls(backend=backend, slurm=SlurmSettings(**{**slurm, "extra": tuple(extra)}))
