@@ -1,6 +1,6 @@
 """Benchmark 3, training throughput: train.py's tokens/s on the CPU profile next to a plain reference loop.
 
-Usage: python bench/train_throughput.py [--profile cpu] [--tokens 262144] [--repeats 1]   (or: just bench)
+Usage: python bench/train_throughput.py [--profile cpu] [--tokens 131072] [--repeats 3]   (or: just bench)
 
 Both train the model train.py builds for the profile (model.py's GPT, train.py's MODEL_SIZES and
 BATCH_SIZES), on the batches of the same `TrainData`, for the same number of steps, in this process:
@@ -76,8 +76,8 @@ def peak_matmul_flops(n: int, repeats: int = 5) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="cpu", help="eval.py's budget profile whose model and batch size to use")
-    parser.add_argument("--tokens", type=int, default=262_144, help="token budget of each timed run (the cpu profile's is 1,048,576)")
-    parser.add_argument("--repeats", type=int, default=1, help="timed runs of each, alternating; medians reported")
+    parser.add_argument("--tokens", type=int, default=131_072, help="token budget of each timed run (the cpu profile's is 1,048,576)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each, alternating (so load drift hits both); medians reported")
     parser.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True, help="two untimed steps of each loop first")
     parser.add_argument("--peak-size", type=int, default=2048, help="n of the n x n float32 matmul that measures the peak")
     parser.add_argument("--out", type=Path, default=OUT, help="folder for train_throughput.json")
