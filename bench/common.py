@@ -167,6 +167,19 @@ def verdict(ok: bool | None) -> str:
     return "" if ok is None else "pass" if ok else "FAIL"
 
 
+def _shown(path: Path) -> str:
+    path = path.resolve()
+    return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path)
+
+
+def busy_warning() -> str | None:
+    """A warning when other work loads the machine: every timing here would be skewed by it."""
+    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+    if load > 0.5 * cpus:
+        return f"load average {load:.1f} on {cpus} CPUs before starting: other work will skew these timings"
+    return None
+
+
 def report(title: str, figures: list[Figure], out: Path, name: str, notes: list[str] = ()) -> None:
     """Print the figures as a table (value, target, pass/FAIL side by side) and write out/<name>.json."""
     from rich.console import Console
@@ -189,7 +202,7 @@ def report(title: str, figures: list[Figure], out: Path, name: str, notes: list[
         "benchmark": name,
         "title": title,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+        "command": " ".join(["python", _shown(Path(sys.argv[0])), *sys.argv[1:]]),
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
         "load_average_1min": os.getloadavg()[0],  # other work on the machine skews every figure

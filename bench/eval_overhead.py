@@ -35,7 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     log = args.out / f"eval_overhead_{profile}.log"
     log.write_text(out.stdout + "\n--- stderr ---\n" + out.stderr)
     if out.returncode != 0:
-        figures = [Figure(f"eval.py --profile {profile}", f"exit {out.returncode}, see {log}", "", "exit 0", False)]
+        try:
+            why = parse_summary(out.stdout).get("error", f"exit {out.returncode}")
+        except ValueError:
+            why = f"exit {out.returncode}, no summary"
+        figures = [Figure(f"eval.py --profile {profile}", f"{why[:100]}; see {log}", "", "exit 0", False)]
         report(f"Eval overhead ({profile} profile)", figures, args.out, "eval_overhead")
         return 1
     s = parse_summary(out.stdout)

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import OUT, PY, REPO, env, verdict
+from common import OUT, PY, REPO, busy_warning, env, verdict
 
 BENCH = Path(__file__).resolve().parent
 BENCHMARKS = ("cli_startup", "results_scale", "train_throughput", "eval_overhead", "smoke_time", "calibration")
@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = [n for n in (args.only or BENCHMARKS) if n not in args.skip]
 
+    if warning := busy_warning():
+        print(f"warning: {warning}", file=sys.stderr)
     failed = []
     for name in names:
         extra = QUICK[name] if args.quick else []

@@ -39,8 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.repeats + args.warmup):
             seconds, out = timed(cmd, proj, PATH=path)
             if out.returncode != 0:
-                last = (out.stderr.strip().splitlines() or [f"exit {out.returncode}"])[-1][:120]
-                report("Smoke time", [Figure(shown, f"error: {last}", "", "exit 0", False)], args.out, "smoke_time")
+                args.out.mkdir(parents=True, exist_ok=True)
+                log = args.out / "smoke_time.log"
+                log.write_text(out.stdout + "\n--- stderr ---\n" + out.stderr)
+                try:
+                    why = parse_summary(out.stdout).get("error", f"exit {out.returncode}")
+                except ValueError:
+                    why = f"exit {out.returncode}, no summary"
+                report("Smoke time", [Figure(shown, f"{why[:100]}; see {log}", "", "exit 0", False)], args.out, "smoke_time")
                 return 1
             if i >= args.warmup:
                 times.append(seconds)
