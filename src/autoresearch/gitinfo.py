@@ -22,9 +22,8 @@ def git(checkout: Path, *args: str) -> str:
 def head_commit(checkout: Path) -> str:
     """Short HEAD hash, with -dirty when tracked files differ from HEAD (the row is then not reproducible)."""
     commit = git(checkout, "rev-parse", "--short", "HEAD")
-    dirty = git(checkout, "status", "--porcelain", "--untracked-files=no")
     record = {"results.tsv", "RESEARCH_JOURNAL.md"}
-    changed = [line[3:] for line in dirty.splitlines() if line[3:] not in record]
+    changed = [f for f in git(checkout, "diff", "--name-only", "HEAD").splitlines() if f not in record]
     return commit + ("-dirty" if changed else "")
 
 
