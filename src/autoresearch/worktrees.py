@@ -118,10 +118,11 @@ def _worktree_records(repo: git.Repo) -> list[dict[str, str]]:
 def _last_results(project: Project) -> dict[str, str]:
     from autoresearch.ideas import results_frame
 
+    import polars as pl
+
+    newest = results_frame(project).filter(pl.col("idea").is_not_null() & (pl.col("idea") != "")).unique("idea", keep="last")
     last = {}
-    for row in results_frame(project).iter_rows(named=True):
-        if not row["idea"]:
-            continue
+    for row in newest.iter_rows(named=True):
         if row["status"] == "ok":
             last[row["idea"]] = f"{row['val_bpb']:.4f} ok ({row['profile']})"
         else:
