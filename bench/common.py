@@ -8,7 +8,7 @@ real record (results.tsv, journals, ideas) is never touched. Usage (in a benchma
     with tempfile.TemporaryDirectory() as tmp:
         proj = new_project(Path(tmp) / "proj")
         seconds, out = timed([PY, "-m", "autoresearch", "status"], proj)
-    report("CLI start-up", [Figure("status: median", seconds, "s", "<= 0.25 s", seconds <= 0.25)], args.out)
+    report("CLI start-up", [Figure("status", seconds, "s", "<= 0.25 s", seconds <= 0.25)], args.out, "cli_startup")
 """
 
 from __future__ import annotations

@@ -176,3 +176,12 @@ def test_verify_all_flags_a_deleted_journal_and_accepts_an_untracked_one(project
     (project / "human_journal.md").unlink()
     assert journal.verify_all(Project.find()) == 1
     assert "human_journal.md: deleted; restore it with `git checkout human_journal.md`" in capsys.readouterr().out
+
+
+def test_the_same_entry_twice_in_a_minute_is_a_clear_refusal(project: Path) -> None:
+    p = Project.find()
+    journal.add_entry(p, "research", "same", "", "x", "", "")
+    before = p.research_journal.read_bytes()
+    with pytest.raises(UserError, match="give the new entry another title"):
+        journal.add_entry(p, "research", "same", "", "x", "", "")
+    assert p.research_journal.read_bytes() == before

@@ -164,7 +164,9 @@ def add_entry(
         new = header + gap + entry + ("\n\n" + rest if rest else "\n")
         problems = verify(old, new, path.name)
         if problems:
-            raise RuntimeError(f"add_entry would break the append-only rule: {problems}")
+            raise UserError(
+                f"{path.name}: the newest entry already has this heading and text; give the new entry another title"
+            )
         write_atomic(path, new)
     return path
 
