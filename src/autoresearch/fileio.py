@@ -11,8 +11,11 @@ A reader (or a crash) sees the old file or the new one, never half of each. Usag
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
+
+from autoresearch.errors import UserError
 
 
 def write_atomic(path: Path, text: str, exclusive: bool = False) -> None:
@@ -54,3 +57,15 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def read_file_arg(file: str) -> str:
+    """The text of a --file argument: a path, or '-' for stdin; '' when none was given."""
+    if not file:
+        return ""
+    if file == "-":
+        return sys.stdin.read()
+    try:
+        return Path(file).read_text()
+    except FileNotFoundError:
+        raise UserError(f"--file {file}: not found") from None

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autoresearch.errors import UserError
-from autoresearch.fileio import append_once, write_atomic
+from autoresearch.fileio import append_once, read_file_arg, write_atomic
 from autoresearch.paths import TEMPLATE
 
 if TYPE_CHECKING:
@@ -263,14 +263,7 @@ def _read_text_arg(text: str, file: str, what: str) -> str:
     """Exactly one of `text` and `file` ('-' = stdin)."""
     if bool(text) == bool(file):
         raise UserError(f"give the {what} either as --text \"...\" or as --file PATH ('-' for stdin), exactly one")
-    if not file:
-        return text
-    if file == "-":
-        return sys.stdin.read()
-    try:
-        return Path(file).read_text()
-    except FileNotFoundError:
-        raise UserError(f"--file {file}: not found") from None
+    return read_file_arg(file) if file else text
 
 
 def add_critique(project: Project, slug: str, text: str = "", file: str = "") -> Path:

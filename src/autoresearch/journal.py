@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autoresearch.errors import UserError
-from autoresearch.fileio import write_atomic
+from autoresearch.fileio import read_file_arg, write_atomic
 
 if TYPE_CHECKING:
     from autoresearch.paths import Project
@@ -101,17 +100,6 @@ def verify(old_text: str, new_text: str, name: str = "the journal") -> list[str]
     return problems
 
 
-def _body_from(file: str) -> str:
-    if not file:
-        return ""
-    if file == "-":
-        return sys.stdin.read()
-    try:
-        return Path(file).read_text()
-    except FileNotFoundError:
-        raise UserError(f"--file {file}: not found") from None
-
-
 def format_entry(title: str, slug: str, observation: str, inference: str, body: str, when: datetime) -> str:
     heading = f"{ENTRY_START}{when:%Y-%m-%d %H:%M} UTC · {title}" + (f" · [{slug}]" if slug else "")
     parts = [heading]
@@ -142,7 +130,7 @@ def add_entry(
     if not title:
         raise UserError("the journal entry needs a title: --title \"...\"")
     observation, inference = " ".join(observation.split()), " ".join(inference.split())
-    body = _body_from(file).strip()
+    body = read_file_arg(file).strip()
     if not (observation or inference or body):
         raise UserError("the journal entry is empty: give --observation, --inference or --file (at least one)")
     for n, line in enumerate(body.splitlines(), start=1):
