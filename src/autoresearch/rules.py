@@ -32,14 +32,7 @@ def taxonomy_from_text(text: str) -> Taxonomy | None:
         return None
     if not table or not all(k in table for k in ("frozen", "global", "append_only")):
         return None
-    return Taxonomy(
-        frozen=tuple(table["frozen"]),
-        global_=tuple(table["global"]),
-        append_only=tuple(table["append_only"]),
-        main_branch=table.get("main_branch", "main"),
-        metric=table.get("metric", "val_bpb"),
-        direction=table.get("direction", "lower"),
-    )
+    return Taxonomy.from_table(table)
 
 
 def project_taxonomy(project: Project) -> Taxonomy | None:

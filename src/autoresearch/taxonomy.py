@@ -47,13 +47,18 @@ class Taxonomy:
         direction = table.get("direction", "lower")
         if direction not in ("lower", "higher"):
             raise SystemExit(f"{pyproject}: [tool.autoresearch] direction is {direction!r}, expected 'lower' or 'higher'")
+        return cls.from_table(table)
+
+    @classmethod
+    def from_table(cls, table: dict) -> Taxonomy:
+        """From a parsed [tool.autoresearch] table."""
         return cls(
             frozen=tuple(table["frozen"]),
             global_=tuple(table["global"]),
             append_only=tuple(table["append_only"]),
             main_branch=table.get("main_branch", "main"),
             metric=table.get("metric", "val_bpb"),
-            direction=direction,
+            direction=table.get("direction", "lower"),
         )
 
     def is_frozen(self, rel: str) -> bool:
