@@ -10,6 +10,7 @@ takes minutes. Usage:
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 TINY_EVAL = '''\
@@ -51,3 +52,12 @@ def make_row_writing(project: Path) -> None:
     (project / "train.py").write_text(UNIFORM_TRAIN)
     subprocess.run(["git", "add", "-A"], cwd=project, check=True)
     subprocess.run(["git", "commit", "-qm", "tiny eval", "--no-verify"], cwd=project, check=True)
+
+
+def until(check, seconds: float, what: str):
+    """Poll `check` until it returns something truthy; fail the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not (value := check()):
+        assert time.monotonic() < deadline, f"timed out after {seconds} s waiting for {what}"
+        time.sleep(0.3)
+    return value

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from queue_jobs import make_row_writing
+from queue_jobs import make_row_writing, until
 
 from autoresearch.cli import main
 from autoresearch.errors import UserError
@@ -293,14 +293,6 @@ def pueued(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     yield daemon
     daemon.terminate()
     daemon.wait(timeout=10)
-
-
-def until(check, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while not (value := check()):
-        assert time.monotonic() < deadline, f"timed out after {seconds} s waiting for {what}"
-        time.sleep(0.3)
-    return value
 
 
 @real

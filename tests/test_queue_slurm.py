@@ -8,12 +8,11 @@ The cluster's eval is the real harness with a tiny row-writing profile (tests/qu
 from __future__ import annotations
 
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from queue_jobs import make_row_writing
+from queue_jobs import make_row_writing, until
 from slurm_cluster import SlurmCluster, why_not
 
 from autoresearch.cli import main
@@ -124,14 +123,6 @@ def queue(capsys, *args: str) -> tuple[int, str]:
     code = main(["queue", *args])
     out = capsys.readouterr()
     return code, out.out + out.err
-
-
-def until(check, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while not (value := check()):
-        assert time.monotonic() < deadline, f"timed out after {seconds} s waiting for {what}"
-        time.sleep(0.3)
-    return value
 
 
 def state_of(project: Path, job_id: str) -> str:
