@@ -27,7 +27,10 @@ from pathlib import Path
 from autoresearch.errors import UserError
 from autoresearch.metamode import meta_mode
 from autoresearch.paths import NotAProject, Project
-from autoresearch.rules import frozen_problem, global_problem, load_taxonomy, project_taxonomy, read_blobs, rev_exists, run_git
+from autoresearch.config import Config, ConfigError
+from autoresearch.repo import git as run_git, read_blobs, rev_exists
+from autoresearch.rules import frozen_problem, global_problem
+from autoresearch.taxonomy import Taxonomy
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
 BLOCK = 2  # Claude Code: exit code 2 blocks the tool call and shows stderr to the agent
@@ -40,7 +43,7 @@ def commit_problems(project: Project) -> list[str]:
     checkout = project.checkout
     if not rev_exists(checkout, "HEAD"):
         return []  # the first commit of the template: nothing to protect yet
-    tax = load_taxonomy(project)
+    tax = Config.committed(project).taxonomy
     main = tax.main_branch
     changed = [p for p in run_git(checkout, "diff", "--cached", "--name-only", "--no-renames", "-z", "HEAD").split("\0") if p]
     if not changed:
@@ -124,12 +127,13 @@ def agent_problem(hook_input: dict) -> str | None:
     for git_dir in (_git_dir(project.checkout), project.root / ".git"):
         if path == git_dir or git_dir in path.parents:
             return f"{path} is inside git's own files (hooks, config): the agent may not edit them; use git commands instead"
-    tax = project_taxonomy(project)
-    if tax is None:
+    try:
+        tax: Taxonomy = Config.committed(project).taxonomy
+    except ConfigError as e:
         text = project.pyproject.read_text(encoding="utf-8", errors="replace") if project.pyproject.exists() else ""
-        if "tool.autoresearch" in text:
-            return f"{project.pyproject} has an unreadable [tool.autoresearch] table, so no edit can be checked; restore it with `git checkout pyproject.toml`"
-        return None  # another repository, not an autoresearch project
+        if "tool.autoresearch" not in text:
+            return None  # another repository, not an autoresearch project
+        return f"{e}; no edit can be checked until it is readable"
     rel = path.relative_to(project.checkout).as_posix()
     if tax.is_global(rel) and not tax.is_append_only(rel):
         return f"{rel} is GLOBAL: only the tools write it (eval.py appends the rows: `just eval`); never edit it by hand, even to fix a row"

@@ -9,11 +9,12 @@ is not needed. Usage:
     p = paired_difference(a=[1.90, 1.91, 1.89], b=[1.87, 1.88, 1.87])   # B - A, seed by seed
     compare_verdict(p)                                        # 'better' when the whole interval favours B
 
-THE VERDICT RULE (the one place it is defined): a new row is compared with the best earlier ok row
-of the same profile (calibration rows count: they are the baseline). With the calibrated threshold
-d, an improvement over that best of more than d is `better`; a loss of more than d is `worse`;
-anything in between is `within-noise`. With no earlier row it is `baseline`; with no calibration
-for the profile it is `uncalibrated`.
+THE VERDICT RULE (the one place it is defined): a new row is compared with the mean of the ok rows
+of its PARENT: the version of the agent's code on main that its branch came from (same profile,
+budget mode and validation split; calibration rows count). With the calibrated threshold d, a gain
+over that mean of more than d is `better`; a loss of more than d is `worse`; anything in between is
+`within-noise`. A run of the parent's own code is `baseline`; with no calibration for the profile
+the row is `uncalibrated`; with no rows of the parent yet, `no-parent-rows` (run `just eval` on main).
 
 THE THRESHOLD d is the minimum detectable effect that `autoresearch calibrate` measures and writes
 to `.autoresearch/calibration.json` (`threshold`), per profile:
@@ -38,7 +39,10 @@ import json
 import math
 import random
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from autoresearch.metric import Metric
 
 ALPHA = 0.05
 """One-sided false-positive rate of the single-run test behind the threshold."""
@@ -213,12 +217,15 @@ def load_calibration(path: Path, profile: str) -> dict | None:
     return record.get("profiles", {}).get(profile)
 
 
-def verdict(value: float, best: float | None, threshold: float | None, direction: str = "lower") -> str:
+def verdict(value: float, parent: list[float], threshold: float | None, metric: Metric, own: bool = False) -> str:
+    """A row's verdict against its parent's rows (see THE VERDICT RULE above)."""
+    if own:
+        return "baseline"
     if threshold is None:
         return "uncalibrated"
-    if best is None:
-        return "baseline"
-    gain = (best - value) if direction == "lower" else (value - best)
+    if not parent:
+        return "no-parent-rows"
+    gain = metric.gain(mean(parent), value)
     if gain > threshold:
         return "better"
     if gain < -threshold:
