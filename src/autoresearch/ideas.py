@@ -12,7 +12,6 @@ How to test, Critique. Critiques are only ever appended. Usage:
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,13 +22,13 @@ from autoresearch.fileio import append_once, read_file_arg, write_atomic
 from autoresearch.paths import TEMPLATE
 
 if TYPE_CHECKING:
-    import polars as pl
-
+    from autoresearch.config import Config
     from autoresearch.paths import Project
+    from autoresearch.results import Record
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SLUG_MAX = 48
-STATUSES = ("proposed", "implementing", "done", "rejected")
+STATUSES = ("proposed", "implementing", "done", "kept", "rejected")
 FIELDS = ("slug", "title", "status", "created", "rating")
 FILE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})_(.+)\.md$")
 CRITIQUE = "Critique"
@@ -193,66 +192,39 @@ def count_ideas(project: Project) -> int:
     return len(idea_paths(project))
 
 
-def results_frame(project: Project) -> pl.DataFrame:
-    """The root results.tsv as a DataFrame; a missing or empty file gives no rows."""
+def _row_counts(record: Record) -> dict[str, int]:
     import polars as pl
 
-    from autoresearch.results import TYPES, read_results
-
-    path = project.results
-    if not path.exists() or path.stat().st_size == 0:
-        dtypes = {float: pl.Float64, int: pl.Int64, str: pl.String}
-        return pl.DataFrame(schema={name: dtypes[t] for name, t in TYPES.items()})
-    return read_results(path)
-
-
-def _direction(project: Project) -> str:
-    from autoresearch.taxonomy import Taxonomy
-
-    return Taxonomy.load(project.pyproject).direction
-
-
-def _row_counts(df: pl.DataFrame) -> dict[str, int]:
-    import polars as pl
-
-    counts = df.filter(pl.col("idea").is_not_null() & (pl.col("idea") != "")).group_by("idea").len()
+    counts = record.df.filter(pl.col("idea").is_not_null() & (pl.col("idea") != "")).group_by("idea").len()
     return dict(counts.iter_rows())
 
 
-def _best_by_profile(df: pl.DataFrame, slug: str, direction: str) -> str:
+def best_by_profile(record: Record, slug: str) -> str:
+    """The idea's best ok value per profile, like `1.0812 cpu, 0.9021 cuda`."""
     import polars as pl
 
-    ok = df.filter((pl.col("idea") == slug) & (pl.col("status") == "ok") & pl.col("val_bpb").is_not_null())
+    ok = record.ok(record.df.filter(pl.col("idea") == slug))
     if ok.height == 0:
         return ""
-    agg = pl.col("val_bpb").min() if direction == "lower" else pl.col("val_bpb").max()
-    best = ok.group_by("profile", maintain_order=True).agg(agg)
+    value = pl.col(record.value)
+    best = ok.group_by("profile", maintain_order=True).agg(value.max() if record.metric.descending else value.min())
     return ", ".join(f"{v:.4f} {p}" for p, v in best.iter_rows())
 
 
-def print_ideas(project: Project) -> None:
-    from rich.table import Table
-    from rich.text import Text
+@dataclass(frozen=True)
+class IdeaRow:
+    idea: Idea
+    rows: int
+    best: str
 
-    from autoresearch.leaderboard import console
 
-    ideas = load_ideas(project)
-    if not ideas:
-        print(f"no ideas in {project.ideas.name}/ yet; write one with `just idea SLUG \"title\"`")
-        return
-    df, direction = results_frame(project), _direction(project)
-    counts = _row_counts(df)
-    table = Table(title=f"{len(ideas)} ideas (best {direction} val_bpb per profile)", title_justify="left", show_edge=False, pad_edge=False)
-    for name in ("slug", "title", "status", "rating", "critique", "rows", "best"):
-        table.add_column(name, justify="right" if name in ("rating", "rows") else "left")
-    style = {"proposed": "", "implementing": "yellow", "done": "green", "rejected": "dim"}
-    for idea in ideas:
-        table.add_row(
-            idea.slug, idea.title, Text(idea.status, style=style.get(idea.status, "red")),
-            "" if idea.rating is None else str(idea.rating), "yes" if idea.has_critique else "no",
-            str(counts.get(idea.slug, 0)), _best_by_profile(df, idea.slug, direction),
-        )
-    console().print(table)
+def table_rows(project: Project, config: Config) -> list[IdeaRow]:
+    """Every idea with its number of result rows and best value per profile."""
+    from autoresearch import results
+
+    record = results.load(project, config)
+    counts = _row_counts(record)
+    return [IdeaRow(idea, counts.get(idea.slug, 0), best_by_profile(record, idea.slug)) for idea in load_ideas(project)]
 
 
 def _stamp() -> str:
@@ -312,28 +284,18 @@ def set_field(project: Project, slug: str, field: str, value: str | int) -> Path
     return path
 
 
-def next_idea(project: Project) -> Idea | None:
+def next_idea(project: Project, config: Config) -> Idea | None:
     """The best idea not yet implemented (status proposed), or None.
 
     The rule: highest rating first (unrated ideas last); among equal ratings the most novel first,
     that is the one with the fewest results rows (an idea never tried beats a retry); then the newest
     (latest `created`); then the slug, so the answer is stable.
     """
-    counts = _row_counts(results_frame(project))
+    from autoresearch import results
+
+    counts = _row_counts(results.load(project, config))
     proposed = [i for i in load_ideas(project) if i.status == "proposed"]
     proposed.sort(key=lambda i: i.slug)
     proposed.sort(key=lambda i: i.created, reverse=True)
     proposed.sort(key=lambda i: (i.rating is None, -(i.rating or 0), counts.get(i.slug, 0)))
     return proposed[0] if proposed else None
-
-
-def print_next(project: Project) -> int:
-    idea = next_idea(project)
-    if idea is None:
-        print(f"no proposed ideas in {project.ideas.name}/: write some with `just idea SLUG \"title\"`", file=sys.stderr)
-        return 1
-    rating = "unrated" if idea.rating is None else f"rated {idea.rating}/10"
-    print(f"{idea.slug}: {idea.title} ({rating}, critique: {'yes' if idea.has_critique else 'no'})")
-    print(f"  {idea.path}")
-    print(f"  start it: just wt {idea.slug}")
-    return 0

@@ -165,8 +165,8 @@ def _committed(root: Path, name: str) -> str | None:
     return out.stdout.decode() if out.returncode == 0 else None
 
 
-def verify_all(project: Project) -> int:
-    """Check each journal's working copy against its last commit; print the problems; 1 if any."""
+def verify_all(project: Project) -> list[str]:
+    """Each journal's working copy against its last commit: one line per problem, [] when all keep their entries."""
     problems = []
     for name in JOURNALS.values():
         path = project.root / name
@@ -177,8 +177,4 @@ def verify_all(project: Project) -> int:
             problems.append(f"{name}: deleted; restore it with `git checkout {name}`")
             continue
         problems += verify(old, path.read_text(), name)
-    for line in problems:
-        print(line)
-    if not problems:
-        print(f"journals ok: {', '.join(JOURNALS.values())} keep every committed entry, unchanged and in order")
-    return 1 if problems else 0
+    return problems

@@ -41,6 +41,8 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from autoresearch.errors import UserError
+
 if TYPE_CHECKING:
     from autoresearch.metric import Metric
 
@@ -207,14 +209,19 @@ def compare_verdict(paired: Paired, direction: str = "lower") -> str:
     return "within-noise"
 
 
-def load_calibration(path: Path, profile: str) -> dict | None:
+def load_all_calibrations(path: Path) -> dict[str, dict]:
+    """profile -> calibration entry of .autoresearch/calibration.json ({} when there is none)."""
     if not path.exists():
-        return None
+        return {}
     try:
         record = json.loads(path.read_text())
     except json.JSONDecodeError as e:
-        raise SystemExit(f"{path}: not valid JSON ({e}); rerun `just calibrate` or restore it with git checkout")
-    return record.get("profiles", {}).get(profile)
+        raise UserError(f"{path}: not valid JSON ({e}); rerun `just calibrate` or restore it with git checkout") from None
+    return record.get("profiles", {})
+
+
+def load_calibration(path: Path, profile: str) -> dict | None:
+    return load_all_calibrations(path).get(profile)
 
 
 def verdict(value: float, parent: list[float], threshold: float | None, metric: Metric, own: bool = False) -> str:

@@ -95,8 +95,10 @@ def _fail(message: str) -> SystemExit:
     return SystemExit(f"eval.py: {message}")
 
 
-def start(metric: Metric, profiles: dict[str, Profile], argv: list[str] | None = None) -> Run:
-    """Parse the command line and check everything that can be checked before training."""
+def start(metric: Metric, profiles: dict[str, Profile], argv: list[str] | None = None, default: str | None = None) -> Run:
+    """Parse the command line and check everything that can be checked before training.
+
+    The profile is --profile, else `default`, else cuda when a GPU is visible (and eval.py has one), else cpu."""
     import tyro
 
     sandbox.harden_parent()
@@ -114,7 +116,7 @@ def start(metric: Metric, profiles: dict[str, Profile], argv: list[str] | None =
             f"eval.py's metric is {metric.describe()}, but [tool.autoresearch] in pyproject.toml says {config.metric.describe()}; "
             "make them agree (both are FROZEN: META_MODE work)"
         )
-    name = args.profile or ("cuda" if _cuda() and "cuda" in profiles else "cpu")
+    name = args.profile or default or ("cuda" if "cuda" in profiles and _cuda() else "cpu")
     if name not in profiles:
         raise _fail(f"--profile {name!r} is not one of {', '.join(profiles)}")
     profile = profiles[name]
@@ -590,6 +592,7 @@ class Trial:
             "results": str(run.project.results),
             "writes_row": run.profile.writes_row,
             "device": run.profile.device,
+            "window": run.profile.window,
             **self.extra,
         }
 
