@@ -34,7 +34,8 @@ confine() restricts nothing and says why: the run still works and the row says "
 Devices (`default_write_paths`): /dev/null read-write; the GPU device files read-write with device
 ioctls (CUDA needs ioctls on /dev/nvidiactl, /dev/nvidia<N>, /dev/nvidia-uvm(-tools),
 /dev/nvidia-modeset and the MIG capability files /dev/nvidia-caps/*; ROCm on /dev/kfd and
-/dev/dri/*). Read only: /dev/urandom, /dev/random, /dev/zero, /dev/full. Nothing else under /dev:
+/dev/dri/*, whose folder it lists). Read only: /dev/urandom, /dev/random, /dev/zero, /dev/full.
+CUDA under this confinement has not yet been run on a GPU machine. Nothing else under /dev:
 not /dev/shm (the parent's named shared memory), not the disks, not other terminals.
 
 What it does NOT cover:
@@ -47,18 +48,22 @@ What it does NOT cover:
   the call): the parent must pass only the pipes it means to (subprocess's close_fds=True);
 - whatever the parent sends the child (a batch, a validation input) is the child's to read;
 - the GPU: its memory and other processes' kernels on it are not isolated;
-- information in /proc and /sys (other processes' command lines, the machine's hardware), and
+- information in /proc and /sys (other processes' command lines and status, the hardware), and
   everything under the read paths, including /etc;
 - CPU, memory, disk and GPU exhaustion (the parent's cap and limits must handle those), and covert
   channels through timing or shared caches;
 - threads: confine() must run while the process has one thread (it refuses otherwise), since
-  Landlock before ABI 8 restricts only the calling thread and the children started after it.
+  Landlock restricts only the calling thread and what it starts afterwards;
+- a secret on the parent's command line: /proc/<pid>/cmdline stays readable (pass seeds and keys
+  through a pipe); a hard link of a secret already placed inside an allowed folder (check_protected
+  sees only paths);
 - a same-user process outside the sandbox (the agent's shell) against the parent: only
   harden_parent()'s non-dumpable flag stands there, and root (CAP_SYS_PTRACE) passes it.
-The parent should also start the child in a new session (no controlling terminal), with stdin from
-/dev/null, TMPDIR, HOME and the caches (XDG_CACHE_HOME, TORCHINDUCTOR_CACHE_DIR, TRITON_CACHE_DIR,
-CUDA_CACHE_PATH) pointing into scratch, and its pipes or memfds as the only way to talk: a TCP or
-abstract unix socket between them is denied by the confinement itself.
+The parent should start the child in a new session (no controlling terminal), with stdin from
+/dev/null, with TMPDIR (without it tempfile finds no usable folder), HOME and the caches
+(XDG_CACHE_HOME, TORCHINDUCTOR_CACHE_DIR, TRITON_CACHE_DIR, CUDA_CACHE_PATH) pointing into scratch,
+and with inherited pipes, socketpairs or memfds as the only way to talk: a TCP or abstract unix
+socket between them is denied by the confinement itself, and /dev/shm is not granted.
 
 Binding: a small ctypes binding of the three Landlock syscalls, not a PyPI package. `landlock`
 1.0.0.dev5 handles filesystem rights only (its ruleset has no handled_access_net and no scoped
@@ -90,9 +95,9 @@ from autoresearch.errors import UserError
 # editable install puts them outside site-packages.
 CHILD_PACKAGES = ("autoresearch", "torch", "numpy", "einops", "jaxtyping", "loguru", "rich")
 SYSTEM_READ_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc", "/proc", "/sys", "/opt")
-DEVICE_READ_PATHS = ("/dev/urandom", "/dev/random", "/dev/zero", "/dev/full")
+DEVICE_READ_PATHS = ("/dev/urandom", "/dev/random", "/dev/zero", "/dev/full", "/dev/dri")
 DEVICE_WRITE_GLOBS = ("null", "nvidiactl", "nvidia[0-9]*", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset",
-                      "nvidia-caps/*", "kfd", "dri/*")
+                      "nvidia-caps/*", "nvidia-caps-imex-channels/*", "kfd", "dri/*")
 # The Linux release that brought each ABI, for the messages.
 ABI_LINUX = {1: "5.13", 2: "5.19", 3: "6.2", 4: "6.7", 5: "6.10", 6: "6.12", 7: "6.15"}
 
