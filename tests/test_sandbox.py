@@ -44,7 +44,7 @@ from autoresearch.evaluate import sandbox
 
 spec = json.loads(sys.argv[1])
 confinement = sandbox.confine(read=[Path(p) for p in spec["read"]], write=[Path(p) for p in spec["write"]],
-                              protect=[Path(spec["paths"]["record"])])
+                              protect=[Path(spec["paths"]["record"])], max_abi=spec["max_abi"])
 out = {"confinement": asdict(confinement)}
 P = {k: Path(v) for k, v in spec["paths"].items()}
 ARGS = spec["args"]
@@ -81,7 +81,7 @@ def layout(tmp_path: Path) -> Layout:
     return Layout(project, code, scratch, record)
 
 
-def child_command(layout: Layout, body: str, args: dict | None = None) -> list[str]:
+def child_command(layout: Layout, body: str, args: dict | None = None, max_abi: int | None = None) -> list[str]:
     """The argv of a confined attacker running `body`; the script lives in the (readable) code folder."""
     if PROBE.abi is None:
         pytest.skip(PROBE.why)
@@ -93,12 +93,14 @@ def child_command(layout: Layout, body: str, args: dict | None = None) -> list[s
         "paths": {"project": str(layout.project), "code": str(layout.code), "scratch": str(layout.scratch),
                   "record": str(layout.record)},
         "args": args or {},
+        "max_abi": max_abi,
     }
     return [sys.executable, str(script), json.dumps(spec)]
 
 
-def run_confined(layout: Layout, body: str, args: dict | None = None, timeout: float = 60) -> dict:
-    proc = subprocess.run(child_command(layout, body, args), check=False, capture_output=True, text=True,
+def run_confined(layout: Layout, body: str, args: dict | None = None, timeout: float = 60,
+                 max_abi: int | None = None) -> dict:
+    proc = subprocess.run(child_command(layout, body, args, max_abi), check=False, capture_output=True, text=True,
                           timeout=timeout, cwd=layout.code, stdin=subprocess.DEVNULL, env=child_env(layout))
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -416,6 +418,27 @@ def test_an_allowed_folder_that_contains_the_record_is_refused(layout: Layout) -
     """))
     proc = subprocess.run([sys.executable, str(script)], check=False, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "UserError: sandbox: the allowed path" in proc.stderr
+
+
+@pytest.mark.parametrize("abi", range(1, 8))
+def test_each_older_abi_enforces_what_it_covers(layout: Layout, abi: int) -> None:
+    """Runs the code path of an older kernel (its ruleset size and rights) on this one."""
+    if abi > (PROBE.abi or 0):
+        pytest.skip(f"this kernel has Landlock ABI {PROBE.abi}")
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        out = run_confined(layout, """
+            out["read record"] = attempt(lambda: P["record"].read_text())
+            out["write code"] = attempt(lambda: (P["code"] / "new.py").write_text("x"))
+            out["write scratch"] = attempt(lambda: (P["scratch"] / "new.txt").write_text("x"))
+            out["tcp"] = attempt(lambda: socket.create_connection(("127.0.0.1", ARGS["port"]), timeout=5).close())
+            out["signal"] = attempt(lambda: os.kill(ARGS["pytest"], 0))
+            out["truncate"] = attempt(lambda: os.truncate(P["code"] / "train.py", 0))
+        """, args={"port": server.getsockname()[1], "pytest": os.getpid()}, max_abi=abi)
+    assert out["confinement"]["abi"] == abi and out["confinement"]["status"] == f"landlock-abi{abi}"
+    assert (out["read record"], out["write code"], out["write scratch"]) == ("EACCES", "EACCES", "done")
+    assert out["tcp"] == ("EACCES" if abi >= 4 else "done")
+    assert out["signal"] == ("EPERM" if abi >= 6 else "done")
+    assert out["truncate"] == ("EACCES" if abi >= 3 else "done")
 
 
 @pytest.mark.skipif(PROBE.abi is None, reason=PROBE.why)

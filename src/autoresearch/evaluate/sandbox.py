@@ -199,13 +199,15 @@ def probe() -> Confinement:
                        why=f"Landlock ABI {abi} on kernel {release}: {_covers(abi)}")
 
 
-def confine(read: Iterable[Path], write: Iterable[Path], protect: Iterable[Path] = ()) -> Confinement:
+def confine(read: Iterable[Path], write: Iterable[Path], protect: Iterable[Path] = (), *,
+            max_abi: int | None = None) -> Confinement:
     """Restrict the calling process, and every process it starts later, for good (see the module docstring).
 
     read: files or folders the process may read and execute beneath; write: those it may also write,
     create in, delete from and rename within. Paths that do not exist are skipped. protect: what the
     process must not reach (the record, the data cache, the signing key); checked first, see
-    check_protected. Raises OSError if the kernel refuses a step, RuntimeError if the process already
+    check_protected. max_abi: enforce as an older kernel would (the tests use it to run every ABI's
+    code path here). Raises OSError if the kernel refuses a step, RuntimeError if the process already
     runs more than one thread.
     """
     read, write = list(read), list(write)
@@ -213,7 +215,7 @@ def confine(read: Iterable[Path], write: Iterable[Path], protect: Iterable[Path]
     offer = probe()
     if offer.abi is None:
         return offer
-    abi = offer.abi
+    abi = offer.abi if max_abi is None else min(offer.abi, max_abi)
     threads = len(os.listdir("/proc/self/task"))
     if threads > 1:
         raise RuntimeError(f"confine() must run before the process starts threads ({threads} running): "
@@ -235,7 +237,7 @@ def confine(read: Iterable[Path], write: Iterable[Path], protect: Iterable[Path]
         _syscall(libc, "landlock_restrict_self", _SYS_RESTRICT_SELF, ctypes.c_long(ruleset), ctypes.c_uint32(0))
     finally:
         os.close(ruleset)
-    return Confinement(abi=abi, status=offer.status, network=offer.network, signals=offer.signals,
+    return Confinement(abi=abi, status=f"landlock-abi{abi}", network=abi >= 4, signals=abi >= 6,
                        why=f"Landlock ABI {abi}: read beneath {counts[0]} paths, write beneath {counts[1]}; "
                            f"{_covers(abi)}; {caps}")
 
