@@ -37,7 +37,8 @@ from typing import IO, Any, Literal
 
 import numpy as np
 
-from autoresearch import fingerprints, repo, results, stats
+from autoresearch import fingerprints, repo, results, signing, stats
+from autoresearch.data import cache_dir
 from autoresearch.config import Config
 from autoresearch.errors import UserError
 from autoresearch.evaluate import machine, runfolder, sandbox
@@ -51,6 +52,7 @@ from autoresearch.paths import Project
 LABEL_ENV = "AUTORESEARCH_LABEL"
 MAX_BATCH = 1 << 24
 RECORD_NAMES = ("results.tsv", "RESEARCH_JOURNAL.md", ".autoresearch", ".git", "1_ideas", "9_reports", "5_worktrees", "7_runs")
+JOURNALS = ("RESEARCH_JOURNAL.md", "meta_journal.md", "human_journal.md")
 """What the training process may not read in its checkout, besides the journals and the data files eval.py names."""
 CHILD_ENV = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES", "TZ")
 """The only variables the training process inherits: no keys, no tokens, nothing of the agent's session."""
@@ -156,7 +158,11 @@ class Run:
         self.parent_commit = repo.merge_base(checkout, main, "HEAD") if repo.rev_exists(checkout, main) else None
         self.parent = fingerprints.code_hash_at(checkout, self.parent_commit, config) if self.parent_commit else ""
         self.subject = repo.subject(checkout) if head != "unborn" else ""
-        self.data_note, self.val_hash, self.denied = "", "", [project.root / n for n in RECORD_NAMES]
+        here = checkout.resolve()
+        record = {place / name for place in (checkout, project.root) for name in RECORD_NAMES}
+        self.data_note, self.val_hash = "", ""
+        self.denied = sorted(p for p in record if p.resolve() != here and p.resolve() not in here.parents)
+        """what the training process may never read: the record (of the root and of this checkout), other worktrees, the data files"""
         self.codes: list[int] = []
         self.summaries: list[dict[str, Any]] = []
         self.interrupted = False
@@ -364,9 +370,12 @@ class Trial:
         theirs.close()
         self.tee = threading.Thread(target=self._copy_log, daemon=True)
         self.tee.start()
+        journals = [place / name for place in {run.project.root, run.project.checkout} for name in JOURNALS]
+        protect = [*run.denied, *journals, signing.key_dir(), cache_dir()]
+        sandbox.check_protected(read, [self.scratch], protect)
         channel.send({
             "op": "start", "checkout": str(run.project.checkout), "budget": budget.to_json(), "seed": self.seed,
-            "threads": self.threads, "read": [str(p) for p in read], "write": [scratch],
+            "threads": self.threads, "read": [str(p) for p in read], "write": [scratch], "protect": [str(p) for p in protect],
         })
 
     def _copy_log(self) -> None:

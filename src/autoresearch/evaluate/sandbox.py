@@ -200,17 +200,18 @@ def probe() -> Confinement:
 
 
 def confine(read: Iterable[Path], write: Iterable[Path], protect: Iterable[Path] = (), *,
-            max_abi: int | None = None) -> Confinement:
+            listable: Iterable[Path] = (), max_abi: int | None = None) -> Confinement:
     """Restrict the calling process, and every process it starts later, for good (see the module docstring).
 
     read: files or folders the process may read and execute beneath; write: those it may also write,
     create in, delete from and rename within. Paths that do not exist are skipped. protect: what the
     process must not reach (the record, the data cache, the signing key); checked first, see
-    check_protected. max_abi: enforce as an older kernel would (the tests use it to run every ABI's
+    check_protected. listable: folders whose entries (names only, not contents) may be listed, at any
+    depth: Python's import system lists a folder on sys.path before it opens a module there. max_abi: enforce as an older kernel would (the tests use it to run every ABI's
     code path here). Raises OSError if the kernel refuses a step, RuntimeError if the process already
     runs more than one thread.
     """
-    read, write = list(read), list(write)
+    read, write, listable = list(read), list(write), list(listable)
     check_protected(read, write, protect)
     offer = probe()
     if offer.abi is None:
@@ -230,7 +231,7 @@ def confine(read: Iterable[Path], write: Iterable[Path], protect: Iterable[Path]
                        ctypes.c_void_p(ctypes.addressof(attr)), ctypes.c_size_t(size), ctypes.c_uint32(0))
     try:
         counts = []
-        for paths, rights in ((read, handled & READ_RIGHTS), (write, handled & ~NEVER_GRANTED)):
+        for paths, rights in ((read, handled & READ_RIGHTS), (write, handled & ~NEVER_GRANTED), (listable, handled & FS.READ_DIR)):
             counts.append(sum(_add_rule(libc, ruleset, Path(p), rights) for p in paths))
         _prctl(libc, _PR_SET_NO_NEW_PRIVS, 1)
         caps = _drop_capabilities(libc)
