@@ -40,9 +40,15 @@ class IdeaNew:
 
     def run(self) -> int:
         from autoresearch import ideas
+        from autoresearch.novelty import THRESHOLD
 
-        path = ideas.new_idea(_project(), self.slug, self.title, self.hypothesis)
+        path, nearest = ideas.new_idea(_project(), self.slug, self.title, self.hypothesis)
         print(path)
+        if nearest and nearest[0].similarity >= THRESHOLD:  # stderr: stdout stays the path alone, for scripts
+            print(f"warning: {self.slug!r} is close to what was already written or tried (similarity 0..1); "
+                  "read these first, and say in the idea what is new:", file=sys.stderr)
+            for match in nearest:
+                print(f"  {match.similarity:.2f}  {match.kind:<7}  {match.name}", file=sys.stderr)
         return 0
 
 
