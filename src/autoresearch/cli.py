@@ -53,8 +53,15 @@ def idea_new(slug: Slug, title: str, hypothesis: str = "") -> int:
         hypothesis: what you believe will happen and why (fill in the rest of the file by hand)
     """
     from autoresearch import ideas
+    from autoresearch.novelty import THRESHOLD
 
-    print(ideas.new_idea(_here()[0], slug, title, hypothesis))
+    path, nearest = ideas.new_idea(_here()[0], slug, title, hypothesis)
+    print(path)
+    if nearest and nearest[0].similarity >= THRESHOLD:  # stderr: stdout stays the path alone, for scripts
+        print(f"warning: {slug!r} is close to what was already written or tried (similarity 0..1); "
+              "read these first, and say in the idea what is new:", file=sys.stderr)
+        for match in nearest:
+            print(f"  {match.similarity:.2f}  {match.kind:<7}  {match.name}", file=sys.stderr)
     return 0
 
 

@@ -1,8 +1,11 @@
 """Idea files in the ROOT checkout's 1_ideas/: new from _TEMPLATE.md, front matter, critiques, ranking.
 
-An idea is `1_ideas/{YYYY-MM-DD}_{slug}.md`: YAML-ish front matter (one `key: value` per line between
-`---` lines: slug, title, status, created, rating) and the sections Hypothesis, Mechanism, Prediction,
-How to test, Critique. Critiques are only ever appended. Usage:
+An idea is `1_ideas/{YYYY-MM-DD}_{slug}.md`: YAML front matter between `---` lines (slug, title, status,
+created, rating; `rating:` left empty means unrated), read and written with python-frontmatter, and the
+sections Hypothesis, Mechanism, Prediction, How to test, Critique. Every front-matter value is a string
+as written (no dates, numbers or booleans guessed), quoted only where YAML needs it (`title: 'A: b'`).
+Critiques are only ever appended. `new_idea` also returns the nearest existing ideas and journal
+entries (`novelty.nearest`), so the command can warn about a repeat. Usage:
 
     autoresearch idea new rotary-base --title "Rotary base 50k" --hypothesis "..."
     autoresearch idea list | idea count | idea next | idea rate SLUG 7 | idea critique SLUG --file c.md
@@ -11,18 +14,23 @@ How to test, Critique. Critiques are only ever appended. Usage:
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from autoresearch.errors import UserError
 from autoresearch.fileio import append_once, read_file_arg, write_atomic
 from autoresearch.paths import TEMPLATE
 
 if TYPE_CHECKING:
+    from frontmatter.default_handlers import YAMLHandler
+
     from autoresearch.config import Config
+    from autoresearch.novelty import Match
     from autoresearch.paths import Project
     from autoresearch.results import Record
 
@@ -47,6 +55,13 @@ class Idea:
     path: Path
     has_critique: bool
     hypothesis: str
+    mechanism: str
+
+
+class NewIdea(NamedTuple):
+    path: Path
+    nearest: list[Match]
+    """the earlier ideas and research-journal entries nearest to it, most similar first (`novelty.nearest`)"""
 
 
 def check_slug(slug: str) -> str:
@@ -98,8 +113,13 @@ def find_idea(project: Project, slug: str) -> Path:
     return path
 
 
-def new_idea(project: Project, slug: str, title: str, hypothesis: str = "") -> Path:
-    """Write 1_ideas/{date}_{slug}.md from the template, status proposed, unrated. Returns its path."""
+def new_idea(project: Project, slug: str, title: str, hypothesis: str = "") -> NewIdea:
+    """Write 1_ideas/{date}_{slug}.md from the template, status proposed, unrated.
+
+    Returns its path and the nearest earlier ideas and research-journal entries (`novelty.nearest`
+    on the title and hypothesis), so the caller can warn when it repeats one; the idea is written
+    however near they are.
+    """
     check_slug(slug)
     title = _one_line(title, "title")
     template = project.ideas / TEMPLATE
@@ -112,34 +132,91 @@ def new_idea(project: Project, slug: str, title: str, hypothesis: str = "") -> P
         "created": now.isoformat(timespec="seconds"),
         "hypothesis": hypothesis.strip() or _NO_HYPOTHESIS,
     }
-    text = _PLACEHOLDER.sub(lambda m: values[m.group(1)], template.read_text())
+    front, rest = _split(template.read_text(), template)
+    front = _PLACEHOLDER.sub(lambda m: _yaml_scalar(values[m.group(1)]), front)
+    text = front + _PLACEHOLDER.sub(lambda m: values[m.group(1)], rest)
+    split_front_matter(text, template)  # a template whose front matter does not parse is named before anything is written
     path = project.ideas / f"{now:%Y-%m-%d}_{slug}.md"
     with _lock(project):
         existing = idea_paths(project).get(slug)
         if existing is not None:
             raise UserError(f"idea {slug!r} exists already ({existing}); pick another slug")
+        earlier = load_ideas(project)
         write_atomic(path, text, exclusive=True)
-    return path
+    return NewIdea(path, _nearest(project, f"{title}\n{hypothesis}", earlier))
+
+
+def _nearest(project: Project, text: str, earlier: list[Idea]) -> list[Match]:
+    from autoresearch import journal, novelty
+
+    documents = [novelty.Document("idea", i.slug, f"{i.title}\n{i.hypothesis}\n{i.mechanism}") for i in earlier]
+    if project.research_journal.exists():
+        _, entries = journal.parse(project.research_journal.read_text())
+        documents += [novelty.Document("journal", e.heading, e.text) for e in entries]
+    return novelty.nearest(text, documents)
+
+
+@functools.cache
+def _handler() -> YAMLHandler:
+    """python-frontmatter's YAML handler, reading every value as a string and writing it plainly where YAML allows."""
+    import yaml
+    from frontmatter.default_handlers import YAMLHandler
+    from yaml.representer import SafeRepresenter
+
+    class PlainDumper(yaml.BaseDumper):
+        """Quotes a value only where YAML syntax needs it (`: `, a leading quote or `#`), never to mark a type."""
+
+        def ignore_aliases(self, data: object) -> bool:
+            return True
+
+    PlainDumper.add_representer(str, SafeRepresenter.represent_str)
+    PlainDumper.add_representer(dict, SafeRepresenter.represent_dict)
+
+    class IdeaYAML(YAMLHandler):
+        def load(self, fm: str, **kwargs: object) -> Any:
+            return super().load(fm, Loader=yaml.BaseLoader)
+
+        def export(self, metadata: dict[str, object], **kwargs: object) -> str:
+            return super().export(metadata, Dumper=PlainDumper, sort_keys=False, width=math.inf)
+
+    return IdeaYAML()
+
+
+def _yaml_scalar(value: str) -> str:
+    """`value` as it is written after `key: ` in the front matter."""
+    return _handler().export({"k": value}).removeprefix("k:").lstrip(" ")
+
+
+def _split(text: str, path: Path) -> tuple[str, str]:
+    """The front matter with its opening `---` line, and the rest of the file from the closing `---` line on."""
+    handler = _handler()
+    if not handler.detect(text):
+        raise UserError(f"{path}: no front matter (the file must start with a `---` line); compare with {TEMPLATE}")
+    closing = [m.start() for m in handler.FM_BOUNDARY.finditer(text)][1:2]
+    if not closing:
+        raise UserError(f"{path}: the front matter has no closing `---` line; add it")
+    return text[: closing[0]], text[closing[0] :]
 
 
 def split_front_matter(text: str, path: Path) -> tuple[dict[str, str], str]:
-    """The front matter as a dict and the body after it."""
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
-        raise UserError(f"{path}: no front matter (the file must start with a `---` line); compare with {TEMPLATE}")
+    """The front matter as a dict of strings (`rating:` empty is '') and the rest of the file from its closing `---` line on."""
+    import yaml
+
+    front, rest = _split(text, path)
     try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
-    except StopIteration:
-        raise UserError(f"{path}: the front matter has no closing `---` line; add it") from None
-    fields = {}
-    for n, line in enumerate(lines[1:end], start=2):
-        if not line.strip():
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            raise UserError(f"{path} line {n}: {line!r} is not `key: value`; fix the front matter")
-        fields[key.strip()] = value.strip()
-    return fields, "\n".join(lines[end + 1 :])
+        fields = _handler().load(front.partition("\n")[2]) or {}
+    except yaml.MarkedYAMLError as e:
+        line = f" line {e.problem_mark.line + 2}" if e.problem_mark else ""
+        raise UserError(
+            f"{path}{line}: the front matter is not valid YAML ({e.problem}); "
+            "quote a value that holds ': ' or starts with a quote, e.g. title: 'Rotary: base 50k'"
+        ) from None
+    if not isinstance(fields, dict):
+        raise UserError(f"{path}: the front matter is not `key: value` lines; compare with {TEMPLATE}")
+    for key, value in fields.items():
+        if not isinstance(value, str):
+            raise UserError(f"{path}: front matter field {key!r} is not a single value; write `{key}: value` on one line")
+    return fields, rest
 
 
 def sections(body: str) -> dict[str, str]:
@@ -180,6 +257,7 @@ def parse_idea(path: Path) -> Idea:
         path=path,
         has_critique=bool(_prose(parts.get(CRITIQUE, ""))),
         hypothesis=_prose(parts.get("Hypothesis", "")),
+        mechanism=_prose(parts.get("Mechanism", "")),
     )
 
 
@@ -270,17 +348,10 @@ def set_field(project: Project, slug: str, field: str, value: str | int) -> Path
     else:
         raise UserError(f"field {field!r} cannot be set; settable fields: rating, status")
     with _lock(project):
-        text = path.read_text()
-        split_front_matter(text, path)  # validates the shape before editing
-        lines = text.split("\n")
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
-        for i in range(1, end):
-            if lines[i].partition(":")[0].strip() == field:
-                lines[i] = f"{field}: {value}"
-                break
-        else:
-            lines.insert(end, f"{field}: {value}")
-        write_atomic(path, "\n".join(lines))
+        text = path.read_bytes().decode()  # not read_text: it would turn the body's \r\n into \n
+        fields, rest = split_front_matter(text, path)
+        front = _handler().export({**fields, field: str(value)})
+        write_atomic(path, f"---\n{front}\n{rest}")  # from the closing `---` on, the file is kept byte for byte
     return path
 
 
