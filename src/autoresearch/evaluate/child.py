@@ -156,7 +156,7 @@ def main(fd: int) -> int:
             read=[Path(p) for p in start["read"]],
             write=[Path(p) for p in start["write"]] + sandbox.default_write_paths(),
             protect=[Path(p) for p in start["protect"]],
-            listable=[Path(start["checkout"])],
+            listable=[Path(p) for p in start["listable"]],
         )
         hello = {"op": "hello", "sandbox": confinement.status, "why": confinement.why, "pid": os.getpid()}
         serve(channel, start, hello)

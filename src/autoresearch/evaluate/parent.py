@@ -206,23 +206,40 @@ def _record_state(path: Path) -> tuple[int, str]:
     return len(data), hashlib.sha256(data).hexdigest()
 
 
-def readable(checkout: Path, denied: list[Path]) -> list[Path]:
-    """The checkout's files and folders, minus the denied paths (as few rules as cover the rest)."""
+def readable(roots: list[Path], denied: list[Path]) -> tuple[list[Path], list[Path]]:
+    """The read roots minus the denied paths beneath them, as few rules as cover the rest (Landlock can
+    only grant), and the folders split to do so, which stay listable (names only: imports list them)."""
     deny = {d.resolve() for d in denied}
+    split: list[Path] = []
 
     def cover(folder: Path) -> list[Path]:
+        split.append(folder)
         out: list[Path] = []
         for child in sorted(folder.iterdir()):
             real = child.resolve()
             if real in deny or child.name.endswith("_journal.md"):
                 continue
-            if child.is_dir() and not child.is_symlink() and any(real in d.parents for d in deny):
-                out += cover(child)
+            if real.is_dir() and any(real in d.parents for d in deny):
+                out += cover(real)  # a symlink to such a folder is followed: the rule lands on its target
             else:
                 out.append(child)
         return out
 
-    return cover(checkout.resolve())
+    out: list[Path] = []
+    for root in roots:
+        real = root.resolve()
+        if real in deny:
+            continue
+        out += cover(real) if real.is_dir() and any(real in d.parents for d in deny) else [root]
+    return list(dict.fromkeys(out)), list(dict.fromkeys(split))
+
+
+def toolkit_only_runtime() -> list[Path]:
+    """The toolkit's own data generators and problem steps: the training process needs neither, and the
+    synthetic language's generator would let it make training data beyond its budget."""
+    import autoresearch
+
+    return [Path(autoresearch.__file__).parent / name for name in ("data", "problems", "examples")]
 
 
 class Trial:
@@ -352,7 +369,8 @@ class Trial:
     def _spawn(self, budget: Budget) -> None:
         run = self.run
         self.scratch = Path(tempfile.mkdtemp(prefix="autoresearch-train-"))
-        read = [*readable(run.project.checkout, run.denied), *sandbox.default_read_paths()]
+        hidden = [*run.denied, *toolkit_only_runtime(), *[place / "src" / "autoresearch" / name for place in (run.project.checkout, run.project.root) for name in ("data", "problems", "examples")]]
+        read, listable = readable([run.project.checkout, *sandbox.default_read_paths()], hidden)
         env = {k: os.environ[k] for k in CHILD_ENV if k in os.environ}
         scratch = str(self.scratch)
         env |= {
@@ -371,11 +389,12 @@ class Trial:
         self.tee = threading.Thread(target=self._copy_log, daemon=True)
         self.tee.start()
         journals = [place / name for place in {run.project.root, run.project.checkout} for name in JOURNALS]
-        protect = [*run.denied, *journals, signing.key_dir(), cache_dir()]
+        protect = [*hidden, *journals, signing.key_dir(), cache_dir()]
         sandbox.check_protected(read, [self.scratch], protect)
         channel.send({
             "op": "start", "checkout": str(run.project.checkout), "budget": budget.to_json(), "seed": self.seed,
             "threads": self.threads, "read": [str(p) for p in read], "write": [scratch], "protect": [str(p) for p in protect],
+            "listable": [str(p) for p in listable],
         })
 
     def _copy_log(self) -> None:
