@@ -26,11 +26,11 @@ from queue_jobs import make_row_writing, until
 from autoresearch.cli import main
 from autoresearch.errors import UserError
 from autoresearch.paths import Project
+from autoresearch.queue.base import gpus_from_nvidia_smi
 from autoresearch.queue.commands import make_backend
 from autoresearch.queue.pueue import (
     add_args,
     choose_group,
-    gpus_from_nvidia_smi,
     group_load,
     parse_status,
     task_to_job,

@@ -482,7 +482,7 @@ class Hooks:
         return self.cmd.run()
 
 
-Backend = Annotated[Literal["pueue", "slurm"] | None, tyro.conf.arg(metavar="{pueue,slurm}")]
+Backend = Annotated[Literal["auto", "pueue", "tsp", "slurm"] | None, tyro.conf.arg(metavar="{auto,pueue,tsp,slurm}")]
 JobId = Annotated[str, Positional, tyro.conf.arg(metavar="ID")]
 
 
@@ -497,7 +497,7 @@ class QueueAdd:
     gpu: str = "auto"
     """auto (the least loaded GPU; Slurm: the configured GRES), none (no GPU), or a GPU index (pueue)"""
     backend: Backend = None
-    """default: [tool.autoresearch.queue] backend in pyproject.toml"""
+    """default: [tool.autoresearch.queue] backend in pyproject.toml (auto: pueue, else task-spooler, else Slurm)"""
     foreground: Annotated[bool, tyro.conf.FlagCreatePairsOff] = False
     """when no queue engine is available, run the command here and now without asking"""
 
@@ -588,7 +588,7 @@ class QueueKill:
 
 @dataclass
 class Queue:
-    """The job queue: pueue on one machine, Slurm on a cluster ([tool.autoresearch.queue] backend)."""
+    """The job queue: pueue or task-spooler on one machine, Slurm on a cluster ([tool.autoresearch.queue] backend)."""
 
     cmd: Annotated[
         Union[
