@@ -20,7 +20,7 @@ import os
 import signal
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from autoresearch.paths import Project
@@ -35,7 +35,7 @@ def row(status: str, value: float | None, reason: str) -> dict:
     cells = dict.fromkeys(COLUMNS)
     cells |= {
         "commit": "fake000", COLUMNS[1]: value, "status": status, "description": "fake eval (queue tests)",
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"), "profile": "fake", "seed": 0,
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"), "profile": "fake", "seed": 0,
         "reason": reason, "verdict": "", "label": os.environ.get("AUTORESEARCH_LABEL", ""), "kind": "experiment",
     }
     return {k: v for k, v in cells.items() if k in COLUMNS}

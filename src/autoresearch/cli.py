@@ -495,7 +495,7 @@ class QueueAdd:
     label: str
     """'Q: <question> H: <hypothesis>'; the job's AUTORESEARCH_LABEL, so its results row carries it"""
     gpu: str = "auto"
-    """auto (the least loaded GPU; Slurm: the configured GRES), none (no GPU), or a GPU index (pueue)"""
+    """auto (pueue: the least loaded GPU; tsp: a free GPU when the job starts; Slurm: the configured GRES), none (no GPU), or a GPU index (pueue, tsp)"""
     backend: Backend = None
     """default: [tool.autoresearch.queue] backend in pyproject.toml (auto: pueue, else task-spooler, else Slurm)"""
     foreground: Annotated[bool, tyro.conf.FlagCreatePairsOff] = False

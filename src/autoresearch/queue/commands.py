@@ -72,7 +72,7 @@ def select(project: Project, name: str | None = None) -> tuple[Backend | None, s
     if chosen != "auto":
         backend = _engine(project, settings, chosen)
         return backend, backend.unavailable(), how
-    skipped = []
+    skipped: list[str] = []
     for engine in ENGINES:
         backend = _engine(project, settings, engine)
         reason = backend.unavailable()
@@ -84,8 +84,8 @@ def select(project: Project, name: str | None = None) -> tuple[Backend | None, s
 
 def _ready(project: Project, name: str | None) -> Backend:
     backend, reason, _ = select(project, name)
-    if reason:
-        raise UserError(reason)
+    if backend is None or reason is not None:
+        raise UserError(reason or "no queue backend")
     return backend
 
 
@@ -101,9 +101,11 @@ def add(project: Project, command: list[str], label: str, gpu: str, backend_name
         raise UserError('queue add: no command; e.g. autoresearch queue add --label "Q: ... H: ..." -- just eval')
     parse_label(label)
     gpu = parse_gpu(gpu)
-    backend, reason, _ = select(project, backend_name)
-    if reason is None:
-        print(backend.add(command, label, gpu, Path.cwd().resolve()))
+    backend, reason, how = select(project, backend_name)
+    if backend is not None and reason is None:
+        job_id = backend.add(command, label, gpu, Path.cwd().resolve())
+        print(f"autoresearch: queued on {backend.name} ({how}) as job {job_id}", file=sys.stderr)
+        print(job_id)
         return 0
     print(f"autoresearch: nothing was queued: {reason}", file=sys.stderr)
     if not foreground:
@@ -228,8 +230,8 @@ def jobs_table(jobs: list[Job], rows: dict[str, list[dict[str, Any]]], compact: 
 def _answered(project: Project, backend_name: str | None) -> Backend:
     """The backend that can take jobs, after one line saying which it is and how it was chosen."""
     backend, reason, how = select(project, backend_name)
-    if reason:
-        raise UserError(reason)
+    if backend is None or reason is not None:
+        raise UserError(reason or "no queue backend")
     print(f"queue: {backend.name} ({how})")
     return backend
 

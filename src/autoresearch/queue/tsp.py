@@ -12,10 +12,11 @@ A job is `tsp -L LABEL python -m autoresearch.queue.tsp [--gpu ...] -- CMD`, run
 was queued from, with AUTORESEARCH_LABEL=LABEL in its environment; the small launcher (`launch`,
 this module's __main__) picks the GPU, restores TMPDIR (task-spooler writes each job's output to
 `ts-out.*` in the queuing client's TMPDIR, here the queue folder) and execs CMD. Each job is
-recorded in `tsp.jsonl` beside the socket: label and command verbatim (task-spooler's listing
-does not quote them), the kills and removals this adapter made, and each job's end once seen (exit
-status, times, output file), so finished jobs keep their labels and results after the server is
-gone (a reboot). Usage:
+recorded in `tsp.jsonl` beside the socket: its number in this project (the id the queue commands
+show: task-spooler's own ids start again at 0 when its server restarts), task-spooler's id and
+server, label and command verbatim (task-spooler's listing does not quote them), the kills and
+removals this adapter made, and each job's end once seen (exit status, times, output file), so
+finished jobs keep their labels and results after the server is gone (a reboot). Usage:
 
     backend = TaskSpooler(project, settings); job_id = backend.add(["just", "eval"], label, "auto", cwd)
 """
@@ -103,7 +104,8 @@ def parse_info(text: str) -> dict[str, Any]:
         info["runtime"] = float(fields["Time run"].strip().removesuffix("s"))
     status = fields.get("Exit status", "").strip()
     if status.startswith("died with exit code "):
-        info["exit"] = "exit code " + status.removeprefix("died with exit code ")
+        code = int(status.removeprefix("died with exit code "))
+        info["exit"] = f"exit code {code % 256}"  # task-spooler 1.0 keeps it in a signed char: 130 reads -126
     elif status.startswith("killed by signal "):
         info["exit"] = "signal " + status.removeprefix("killed by signal ")
     elif status:
@@ -149,6 +151,7 @@ def check_gpu(gpu: str, gpus: list[int]) -> None:
 
 class TaskSpooler(Backend):
     name = "tsp"
+    poll_seconds = 0.5
 
     @property
     def folder(self) -> Path:
@@ -176,12 +179,15 @@ class TaskSpooler(Backend):
             )
         return None
 
-    def _tsp(self, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    def _binary(self) -> str:
         tsp = find_tsp()
         if tsp is None:
             raise UserError(f"task-spooler is not installed: {INSTALL}")
+        return tsp
+
+    def _tsp(self, *args: str, **kwargs) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "TS_SOCKET": str(self.socket), **kwargs.pop("env", {})}
-        return run([tsp, *args], env=env, **kwargs)
+        return run([self._binary(), *args], env=env, **kwargs)
 
     def _server(self) -> str | None:
         """The running server's identity (its socket's inode and ctime), or None when none answers.
@@ -198,31 +204,35 @@ class TaskSpooler(Backend):
         return f"{st.st_ino}:{st.st_ctime_ns}"
 
     def add(self, command: list[str], label: str, gpu: str, cwd: Path) -> str:
+        from filelock import FileLock
+
         gpus = detect_gpus()
         check_gpu(gpu, gpus)
         ignored_dir(self.folder)
         args = launcher_args(command, gpu, gpus, self.folder, os.environ.get("TMPDIR"))
         env = {"TMPDIR": str(self.folder), LABEL_ENV: label}
         # The first call starts the server: from the queue folder, so its working directory is not a worktree.
-        self._tsp("-S", str(max(1, len(gpus))), env=env, cwd=self.folder, start_new_session=True)
-        # The client that queues stays behind to run the job: its own session, so that closing
-        # the terminal (SIGHUP) or Ctrl-C there later does not take the job with it.
-        out = self._tsp("-L", label, *args, env=env, cwd=cwd, start_new_session=True).stdout.strip()
-        if not out.isdigit():
-            raise UserError(f"tsp printed {out!r}, expected a job id")
-        server = self._server()
-        append_jsonl(self.ledger, {
-            "id": out, "server": server, "label": label, "command": shlex.join(command), "cwd": str(cwd), "gpu": gpu,
-            "queued": datetime.now().astimezone().isoformat(timespec="seconds"),
-        })
-        return out
+        self._tsp("-S", str(max(1, len(gpus))), env={"TMPDIR": str(self.folder)}, cwd=self.folder, start_new_session=True)
+        with FileLock(str(self.ledger) + ".add.lock"):  # one job number per job, however many queue at once
+            number = str(len(self._records()[0]))
+            # The client that queues stays behind to run the job: its own session, so that closing
+            # the terminal (SIGHUP) or Ctrl-C there later does not take the job with it.
+            out = self._tsp("-L", label, *args, env=env, cwd=cwd, start_new_session=True).stdout.strip()
+            if not out.isdigit():
+                raise UserError(f"tsp printed {out!r}, expected a job id")
+            append_jsonl(self.ledger, {
+                "id": number, "tsp": out, "server": self._server(), "label": label, "command": shlex.join(command),
+                "cwd": str(cwd), "gpu": gpu, "queued": datetime.now().astimezone().isoformat(timespec="seconds"),
+            })
+        return number
 
-    def _records(self) -> tuple[list[dict[str, Any]], dict[tuple[str, str], dict[str, dict[str, Any]]]]:
-        """(queued jobs in order, {(server, id): {event: record}}) from the ledger."""
-        jobs, events = [], {}
+    def _records(self) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
+        """(queued jobs in order, {job id: {event: record}}) from the ledger."""
+        jobs: list[dict[str, Any]] = []
+        events: dict[str, dict[str, dict[str, Any]]] = {}
         for r in read_jsonl(self.ledger):
             if "event" in r:
-                events.setdefault((r["server"], r["id"]), {})[r["event"]] = r
+                events.setdefault(r["id"], {})[r["event"]] = r
             else:
                 jobs.append(r)
         return jobs, events
@@ -235,16 +245,14 @@ class TaskSpooler(Backend):
         listed = parse_list(self._tsp("-l").stdout) if server else {}
         jobs = []
         for r in records:
-            mine = events.get((r["server"], r["id"]), {})
+            mine = events.get(r["id"], {})
             if "ended" in mine:
                 jobs.append(finished_job(r, mine["ended"], "killed" in mine))
-                continue
-            if "removed" in mine:
+            elif "removed" in mine:
                 jobs.append(Job(id=r["id"], label=r["label"], state="cancelled", start=None, runtime=None,
                                 command=r["command"], detail="removed before it ran"))
-                continue
-            word = listed.get(r["id"]) if r["server"] == server else None
-            jobs.append(self._live(r, word, "killed" in mine))
+            else:
+                jobs.append(self._live(r, listed.get(r["tsp"]) if r["server"] == server else None, "killed" in mine))
         return jobs
 
     def _live(self, record: dict[str, Any], word: str | None, killed: bool) -> Job:
@@ -255,18 +263,18 @@ class TaskSpooler(Backend):
             return job
         state = _STATES.get(word, "unknown")
         if state == "finished":
-            info = parse_info(self._tsp("-i", record["id"]).stdout)
+            info = parse_info(self._tsp("-i", record["tsp"]).stdout)
             end = {
-                "id": record["id"], "server": record["server"], "event": "ended", "exit": info.get("exit", ""),
+                "id": record["id"], "event": "ended", "exit": info.get("exit", ""),
                 "start": info["start"].isoformat() if "start" in info else None,
                 "end": info["end"].isoformat() if "end" in info else None,
-                "runtime": info.get("runtime"), "output": self._tsp("-o", record["id"]).stdout.strip(),
+                "runtime": info.get("runtime"), "output": self._tsp("-o", record["tsp"]).stdout.strip(),
             }
             append_jsonl(self.ledger, end)  # kept: the server forgets its jobs when it stops
             return finished_job(record, end, killed)
         job.state = state
         if state == "running":
-            job.start = parse_info(self._tsp("-i", record["id"]).stdout).get("start")
+            job.start = parse_info(self._tsp("-i", record["tsp"]).stdout).get("start")
             if job.start is not None:
                 job.runtime = max(0.0, (datetime.now().astimezone() - job.start).total_seconds())
         elif state == "unknown":
@@ -276,17 +284,17 @@ class TaskSpooler(Backend):
     def _record(self, job_id: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         """The job's ledger record and its events."""
         records, events = self._records()
-        mine = [r for r in records if r["id"] == str(job_id)]
-        if not mine:
-            raise UserError(f"tsp: no job {job_id} of this project in {self.ledger}; `autoresearch queue status` lists them")
-        return mine[-1], events.get((mine[-1]["server"], mine[-1]["id"]), {})
+        for r in records:
+            if r["id"] == str(job_id):
+                return r, events.get(r["id"], {})
+        raise UserError(f"tsp: no job {job_id} of this project in {self.ledger}; `autoresearch queue status` lists them")
 
     def _output(self, job: Job) -> Path | None:
         record, events = self._record(job.id)
         if "ended" in events:
             return Path(events["ended"]["output"]) if events["ended"].get("output") else None
         if job.state == "running" and self._server() == record["server"]:
-            return Path(self._tsp("-o", job.id).stdout.strip())
+            return Path(self._tsp("-o", record["tsp"]).stdout.strip())
         return None
 
     def log(self, job_id: str) -> int:
@@ -305,12 +313,18 @@ class TaskSpooler(Backend):
 
     def follow(self, job_id: str) -> int:
         job = self.job(job_id)
+        if job.state == "queued":
+            print(f"job {job.id} is queued; its output follows once it starts", flush=True)
+        while job.state == "queued":  # `tsp -c` refuses a job that has not started
+            time.sleep(self.poll_seconds)
+            job = self.job(job_id)
         if job.finished or job.state == "unknown":
             self.log(job_id)
         else:
+            record, _ = self._record(job_id)
             sys.stdout.flush()
-            # `tsp -c` waits for a queued job to start, then streams its output until it ends
-            subprocess.run([find_tsp(), "-c", job.id], env={**os.environ, "TS_SOCKET": str(self.socket)})
+            # streams the output of a running job until it ends
+            subprocess.run([self._binary(), "-c", record["tsp"]], env={**os.environ, "TS_SOCKET": str(self.socket)})
             job = self.job(job_id)
             print(f"--- job {job.id}: {job.state}" + (f" ({job.detail})" if job.detail else ""), flush=True)
         return 0 if job.state == "done" else 1
@@ -321,11 +335,11 @@ class TaskSpooler(Backend):
         if missing:
             raise UserError(f"tsp: no job {', '.join(missing)} of this project; `autoresearch queue status` lists them")
         ids = job_ids or [i for i, j in jobs.items() if not j.finished and j.state != "unknown"]
-        tsp = find_tsp()
         for i in ids:
             if not jobs[i].finished and jobs[i].state != "unknown":
+                record, _ = self._record(i)
                 # exits with the job's own status, which status() reads again below
-                subprocess.run([tsp, "-w", i], env={**os.environ, "TS_SOCKET": str(self.socket)},
+                subprocess.run([self._binary(), "-w", record["tsp"]], env={**os.environ, "TS_SOCKET": str(self.socket)},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         ended = {j.id: j for j in self.status()}
         return [ended[i] for i in ids]
@@ -337,12 +351,12 @@ class TaskSpooler(Backend):
             raise UserError(f"tsp: job {job_id} already ended ({job.state})")
         if job.state == "unknown":
             raise UserError(f"tsp: job {job_id} is not in task-spooler's queue any more ({job.detail})")
-        event = {"id": job.id, "server": record["server"], "at": datetime.now().astimezone().isoformat(timespec="seconds")}
+        event = {"id": job.id, "at": datetime.now().astimezone().isoformat(timespec="seconds")}
         if job.state == "running":
+            self._tsp("-k", record["tsp"])
             append_jsonl(self.ledger, event | {"event": "killed"})
-            self._tsp("-k", job.id)
             return f"killed job {job.id} (SIGTERM to its processes; an eval writes a crash row, reason interrupted)"
-        self._tsp("-r", job.id)
+        self._tsp("-r", record["tsp"])
         append_jsonl(self.ledger, event | {"event": "removed"})
         return f"removed job {job.id} from the queue (it had not started)"
 
