@@ -77,7 +77,8 @@ def select(project: Project, name: str | None = None) -> tuple[Backend | None, s
         backend = _engine(project, settings, engine)
         reason = backend.unavailable()
         if reason is None:
-            return backend, None, f"{how}" + (f"; {'; '.join(r.partition(':')[0] for r in skipped)}" if skipped else "")
+            passed = [r.split(":")[0].split(" (")[0] for r in skipped]  # "pueue is not installed"
+            return backend, None, "; ".join([how, *passed])
         skipped.append(reason)
     return None, "no queue engine can take jobs here: " + "; ".join(skipped), how
 
