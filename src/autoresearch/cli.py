@@ -519,8 +519,8 @@ def queue_add(
     Args:
         command: the command and its arguments, e.g. -- just eval
         label: 'Q: <question> H: <hypothesis>'; the job's AUTORESEARCH_LABEL, so its results row carries it
-        gpu: auto (the least loaded GPU; Slurm: the configured GRES), none (no GPU), or a GPU index
-        backend: default: [tool.autoresearch.queue] backend in pyproject.toml
+        gpu: auto (pueue: the least loaded GPU; tsp: a free GPU when the job starts; Slurm: the configured GRES), none (no GPU), or a GPU index (pueue, tsp)
+        backend: default: [tool.autoresearch.queue] backend in pyproject.toml (auto: pueue, else task-spooler, else Slurm)
         foreground: when no queue engine is available, run the command here and now without asking
     """
     from autoresearch.queue import commands

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autoresearch.errors import UserError
-from autoresearch.queue.base import FINISHED, LABEL_ENV, Backend, Job, QueueSettings, parse_gpu, parse_label
+from autoresearch.queue.base import BACKENDS, ENGINES, FINISHED, LABEL_ENV, Backend, Job, QueueSettings, parse_gpu, parse_label
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -36,24 +36,57 @@ STATE_STYLE = {"running": "bold cyan", "queued": "yellow", "stashed": "yellow", 
 
 
 def make_backend(project: Project, name: str | None = None) -> Backend:
-    settings = QueueSettings.load(project.pyproject)
-    name = name or settings.backend
+    """The backend named (default: the configured one); for auto, the one `select` picks, or UserError."""
+    backend, reason, _ = select(project, name)
+    if backend is None:
+        raise UserError(reason)
+    return backend
+
+
+def _engine(project: Project, settings: QueueSettings, name: str) -> Backend:
     if name == "pueue":
         from autoresearch.queue.pueue import Pueue
 
         return Pueue(project, settings)
+    if name == "tsp":
+        from autoresearch.queue.tsp import TaskSpooler
+
+        return TaskSpooler(project, settings)
     if name == "slurm":
         from autoresearch.queue.slurm import Slurm
 
         return Slurm(project, settings)
-    raise UserError(f"queue backend {name!r}: expected pueue or slurm")
+    raise UserError(f"queue backend {name!r}: expected one of {', '.join(BACKENDS)}")
+
+
+def select(project: Project, name: str | None = None) -> tuple[Backend | None, str | None, str]:
+    """(backend, why it cannot take jobs now or None, how it was chosen).
+
+    A named backend (--backend, else [tool.autoresearch.queue] backend) is used as it is; `auto`
+    takes the first engine of ENGINES (pueue, tsp, slurm) that can take jobs, and when none can,
+    gives no backend and one reason that names every engine's install command.
+    """
+    settings = QueueSettings.load(project.pyproject)
+    chosen = name or settings.backend
+    how = f"--backend {chosen}" if name else f'backend = "{chosen}" in pyproject.toml'
+    if chosen != "auto":
+        backend = _engine(project, settings, chosen)
+        return backend, backend.unavailable(), how
+    skipped: list[str] = []
+    for engine in ENGINES:
+        backend = _engine(project, settings, engine)
+        reason = backend.unavailable()
+        if reason is None:
+            passed = [r.split(":")[0].split(" (")[0] for r in skipped]  # "pueue is not installed"
+            return backend, None, "; ".join([how, *passed])
+        skipped.append(reason)
+    return None, "no queue engine can take jobs here: " + "; ".join(skipped), how
 
 
 def _ready(project: Project, name: str | None) -> Backend:
-    backend = make_backend(project, name)
-    reason = backend.unavailable()
-    if reason:
-        raise UserError(reason)
+    backend, reason, _ = select(project, name)
+    if backend is None or reason is not None:
+        raise UserError(reason or "no queue backend")
     return backend
 
 
@@ -69,10 +102,11 @@ def add(project: Project, command: list[str], label: str, gpu: str, backend_name
         raise UserError('queue add: no command; e.g. autoresearch queue add --label "Q: ... H: ..." -- just eval')
     parse_label(label)
     gpu = parse_gpu(gpu)
-    backend = make_backend(project, backend_name)
-    reason = backend.unavailable()
-    if reason is None:
-        print(backend.add(command, label, gpu, Path.cwd().resolve()))
+    backend, reason, how = select(project, backend_name)
+    if backend is not None and reason is None:
+        job_id = backend.add(command, label, gpu, Path.cwd().resolve())
+        print(f"autoresearch: queued on {backend.name} ({how}) as job {job_id}", file=sys.stderr)
+        print(job_id)
         return 0
     print(f"autoresearch: nothing was queued: {reason}", file=sys.stderr)
     if not foreground:
@@ -194,10 +228,19 @@ def jobs_table(jobs: list[Job], rows: dict[str, list[dict[str, Any]]], compact: 
     return table
 
 
+def _answered(project: Project, backend_name: str | None) -> Backend:
+    """The backend that can take jobs, after one line saying which it is and how it was chosen."""
+    backend, reason, how = select(project, backend_name)
+    if backend is None or reason is not None:
+        raise UserError(reason or "no queue backend")
+    print(f"queue: {backend.name} ({how})")
+    return backend
+
+
 def print_status(project: Project, backend_name: str | None) -> None:
     from autoresearch.leaderboard import console
 
-    backend = _ready(project, backend_name)
+    backend = _answered(project, backend_name)
     jobs = backend.status()
     if not jobs:
         print(f'{backend.name}: no jobs of this project yet; queue one with `just queue "Q: ... H: ..." just eval`')
@@ -224,7 +267,7 @@ def print_review(project: Project, backend_name: str | None) -> None:
     from autoresearch.leaderboard import console
     from autoresearch.taxonomy import Taxonomy
 
-    backend = _ready(project, backend_name)
+    backend = _answered(project, backend_name)
     jobs = backend.status()
     done = [j for j in jobs if j.state in FINISHED]
     pending = len(jobs) - len(done)
@@ -256,16 +299,50 @@ def print_review(project: Project, backend_name: str | None) -> None:
     console().print(table)
     if pending:
         print(f"{pending} more job(s) queued or running")
-    print('Write each into the journal: just journal "SLUG: <observed> vs <expected>" --observation "..." --inference "..."')
+    print(
+        'Write each into the journal: just journal "SLUG: <observed> vs <expected>" --observation "<label>: ..." '
+        '--inference "..."; an entry that quotes a job\'s label marks it journaled in `just status`'
+    )
+
+
+def journaled(project: Project, jobs: list[Job]) -> set[str]:
+    """Ids of the jobs whose label appears, whitespace aside, in the text of a RESEARCH_JOURNAL.md entry."""
+    from autoresearch.journal import parse
+
+    path = project.research_journal
+    if not path.exists():
+        return set()
+    _, entries = parse(path.read_text())
+    text = "\n".join(" ".join(e.text.split()) for e in entries)
+    return {j.id for j in jobs if j.label and " ".join(j.label.split()) in text}
+
+
+def counts(project: Project, jobs: list[Job]) -> dict[str, int]:
+    """The dashboard's numbers: waiting, running, finished, and finished but not yet journaled.
+
+    A finished job that never started (removed from the queue) has nothing to journal and is not counted.
+    """
+    ran = [j for j in jobs if j.finished and j.start is not None]
+    return {
+        "waiting": sum(j.state in ("queued", "stashed", "paused") for j in jobs),
+        "running": sum(j.state == "running" for j in jobs),
+        "finished": len(ran),
+        "not journaled": len(ran) - len(journaled(project, ran)),
+    }
 
 
 def summary(project: Project) -> RenderableType | None:
-    """The dashboard's queue section: None when the configured engine is not installed here."""
+    """The dashboard's queue section from whichever backend `select` picks: None when no engine
+    is installed here (or the named one is not)."""
     try:
-        backend = make_backend(project)
+        backend, reason, _ = select(project)
+        if backend is None:
+            settings = QueueSettings.load(project.pyproject)
+            if not any(_engine(project, settings, e).installed() for e in ENGINES):
+                return None
+            return f"[red]{reason}[/red]"
         if not backend.installed():
             return None
-        reason = backend.unavailable()
         if reason:
             return f"{backend.name}: {reason}"
         jobs = backend.status()
@@ -274,8 +351,11 @@ def summary(project: Project) -> RenderableType | None:
         unfinished = [j for j in jobs if not j.finished]
         shown = (unfinished + [j for j in jobs if j.finished][::-1])[:SUMMARY_JOBS]
         table = jobs_table(shown, match_rows(shown, _results(project)), compact=True)
-        counts = {s: sum(j.state == s for j in jobs) for s in ("running", "queued", "done", "failed", "cancelled")}
-        table.caption = f"{backend.name}: " + " · ".join(f"{n} {s}" for s, n in counts.items() if n) + " (just queue-status)"
+        n = counts(project, jobs)
+        table.caption = (
+            f"{backend.name}: {n['waiting']} waiting · {n['running']} running · {n['finished']} finished, "
+            f"{n['not journaled']} not yet journaled (just queue-review)"
+        )
         return table
     except UserError as e:
         return f"[red]{e}[/red]"
