@@ -101,7 +101,7 @@ def gather(project: Project, config: Config) -> State:
         state.warnings.append(f"{unconfined} row(s) were made without a sandbox: the training code could read the record (see `just check`)")
     from autoresearch.queue import summary
 
-    state.queue_panel = summary(project)
+    state.queue_panel, state.queue_unjournaled = summary(project)
     return state
 
 

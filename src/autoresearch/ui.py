@@ -41,7 +41,9 @@ def console() -> Console:
 
 
 def show(*things: RenderableType, highlight: bool = False) -> None:
-    console().print(*things, highlight=highlight)
+    """Print each thing on its own lines."""
+    for thing in things:
+        console().print(thing, highlight=highlight)
 
 
 def table(*columns: str, title: str = "", right: tuple[str, ...] = ()) -> Table:

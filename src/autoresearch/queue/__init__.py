@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from autoresearch.paths import Project
 
 
-def summary(project: Project) -> RenderableType | None:
-    """The dashboard's queue section (a small table of this project's jobs, with how many wait, run,
-    and finished without a journal entry quoting their label), or None when no engine is installed here."""
+def summary(project: Project) -> tuple[RenderableType | None, int]:
+    """The dashboard's queue section (None when no queue engine is installed here) and the number of
+    finished jobs not yet journaled."""
     from autoresearch.queue.commands import summary
 
     return summary(project)

@@ -1,11 +1,10 @@
-"""What every queue engine shares: the Job record, the Backend interface, labels, settings,
-the GPUs of this machine and the JSON-lines ledgers some adapters keep.
+"""What every queue engine shares: the Job record, the Backend interface, labels, the GPUs of
+this machine and the JSON-lines ledgers some adapters keep. The settings are config.QueueSettings.
 
 An adapter per engine (pueue.py, tsp.py, slurm.py) implements `Backend`; commands.py drives them.
 Usage:
 
-    from autoresearch.queue.base import QueueSettings, parse_label
-    settings = QueueSettings.load(project.pyproject)        # [tool.autoresearch.queue]
+    from autoresearch.queue.base import parse_label
     question, hypothesis = parse_label("Q: does X help? H: -0.02 bpb")
 """
 
@@ -16,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-import tomllib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +24,7 @@ from typing import TYPE_CHECKING, ClassVar
 from autoresearch.errors import UserError
 
 if TYPE_CHECKING:
+    from autoresearch.config import QueueSettings
     from autoresearch.paths import Project
 
 ENGINES = ("pueue", "tsp", "slurm")
@@ -210,50 +209,3 @@ def ignored_dir(path: Path) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class SlurmSettings:
-    """[tool.autoresearch.queue.slurm]"""
-
-    partition: str = ""
-    """empty: the cluster's default partition"""
-    gres: str = "gpu:1"
-    """the GRES of a GPU job (--gpu auto); empty on a cluster without GPUs"""
-    time: str = "01:00:00"
-    """the time limit of a job (sbatch --time); empty: the partition's default"""
-    extra: tuple[str, ...] = ()
-    """more sbatch flags, e.g. ["--account=myproj", "--qos=normal"]"""
-    output: str = ".autoresearch/queue"
-    """job output files and the job ledger, relative to the project root; must be visible to the compute nodes"""
-
-
-@dataclass(frozen=True)
-class QueueSettings:
-    """[tool.autoresearch.queue] in pyproject.toml; defaults where it is absent."""
-
-    backend: str = "auto"
-    """auto (pueue if its daemon answers, else task-spooler, else Slurm), pueue, tsp or slurm"""
-    slurm: SlurmSettings = field(default_factory=SlurmSettings)
-
-    @classmethod
-    def load(cls, pyproject: Path) -> QueueSettings:
-        where = f"{pyproject.name} [tool.autoresearch.queue]"
-        try:
-            table = tomllib.loads(pyproject.read_text()).get("tool", {}).get("autoresearch", {}).get("queue", {})
-        except FileNotFoundError:
-            raise UserError(f"{pyproject}: not found; the queue settings live in [tool.autoresearch.queue] there") from None
-        except tomllib.TOMLDecodeError as e:
-            raise UserError(f"{pyproject}: not valid TOML ({e}); restore it with `git checkout pyproject.toml`") from None
-        backend = table.get("backend", "auto")
-        if backend not in BACKENDS:
-            raise UserError(f"{where} backend is {backend!r}, expected one of {', '.join(BACKENDS)}")
-        slurm = table.get("slurm", {})
-        unknown = set(slurm) - set(SlurmSettings.__dataclass_fields__)
-        if unknown:
-            raise UserError(f"{where}.slurm has unknown keys {sorted(unknown)}; known: {', '.join(SlurmSettings.__dataclass_fields__)}")
-        for key in ("partition", "gres", "time", "output"):
-            if not isinstance(slurm.get(key, ""), str):
-                raise UserError(f"{where}.slurm {key} is {slurm[key]!r}, expected a string")
-        extra = slurm.get("extra", [])
-        if not isinstance(extra, list) or not all(isinstance(x, str) for x in extra):
-            raise UserError(f'{where}.slurm extra is {extra!r}, expected a list of strings such as ["--account=myproj"]')
-        return cls(backend=backend, slurm=SlurmSettings(**{**slurm, "extra": tuple(extra)}))

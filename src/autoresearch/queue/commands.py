@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autoresearch.errors import UserError
-from autoresearch.queue.base import BACKENDS, ENGINES, FINISHED, LABEL_ENV, Backend, Job, QueueSettings, parse_gpu, parse_label
+from autoresearch.queue.base import BACKENDS, ENGINES, FINISHED, LABEL_ENV, Backend, Job, parse_gpu, parse_label
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.table import Table
 
+    from autoresearch.config import QueueSettings
     from autoresearch.paths import Project
+    from autoresearch.results import Record
 
 SLACK = timedelta(seconds=2)
 """Row timestamps have whole seconds and engines' clocks round: widen each job's window this much."""
@@ -66,7 +68,9 @@ def select(project: Project, name: str | None = None) -> tuple[Backend | None, s
     takes the first engine of ENGINES (pueue, tsp, slurm) that can take jobs, and when none can,
     gives no backend and one reason that names every engine's install command.
     """
-    settings = QueueSettings.load(project.pyproject)
+    from autoresearch.config import Config
+
+    settings = Config.load(project).queue
     chosen = name or settings.backend
     how = f"--backend {chosen}" if name else f'backend = "{chosen}" in pyproject.toml'
     if chosen != "auto":
@@ -137,20 +141,21 @@ def run_foreground(command: list[str], label: str, gpu: str) -> int:
         raise UserError(f"{command[0]}: command not found") from None
 
 
-def _results(project: Project):
-    from autoresearch.results import read_results
+def _results(project: Project) -> Record:
+    from autoresearch import results
+    from autoresearch.config import Config
 
-    return read_results(project.results) if project.results.exists() else None
+    return results.load(project, Config.load(project))
 
 
-def match_rows(jobs: list[Job], df, now: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
+def match_rows(jobs: list[Job], record: Record, now: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
     """Job id -> its rows of results.tsv (dicts with a 1-based `row`), by label and time window."""
     import polars as pl
 
     labels = sorted({j.label for j in jobs if j.label and j.start is not None})
-    if df is None or not labels:
+    if not labels:
         return {}
-    rows = df.with_row_index("row", offset=1).filter(pl.col("label").is_in(labels)).to_dicts()
+    rows = record.df.filter(pl.col("label").is_in(labels)).to_dicts()
     for r in rows:
         try:
             r["_time"] = datetime.fromisoformat(r["timestamp"])
@@ -165,9 +170,9 @@ def match_rows(jobs: list[Job], df, now: datetime | None = None) -> dict[str, li
     return matched
 
 
-def observed(rows: list[dict[str, Any]]) -> str:
+def observed(rows: list[dict[str, Any]], metric: str) -> str:
     """The metric cell: one value, the mean of several (n=k), or the crash reason."""
-    ok = [r["val_bpb"] for r in rows if r["status"] == "ok" and r["val_bpb"] is not None]
+    ok = [r[metric] for r in rows if r["status"] == "ok" and r[metric] is not None]
     crashes = [r["reason"] or "crash" for r in rows if r["status"] != "ok"]
     parts = []
     if len(ok) == 1:
@@ -205,23 +210,23 @@ def _state(job: Job) -> str:
     return f"{word} [dim]{escape(_detail(job))}[/dim]" if _detail(job) else word
 
 
-def jobs_table(jobs: list[Job], rows: dict[str, list[dict[str, Any]]], compact: bool = False) -> Table:
+def jobs_table(jobs: list[Job], rows: dict[str, list[dict[str, Any]]], metric: str, compact: bool = False) -> Table:
     from rich.markup import escape
     from rich.table import Table
 
-    from autoresearch.leaderboard import VERDICT_STYLE
+    from autoresearch.ui import VERDICT_STYLE
 
     table = Table(show_edge=False, pad_edge=False, expand=False)
-    columns = ("id", "state", "label", "runtime", "val_bpb") if compact else (
-        "id", "state", "where", "label", "start", "runtime", "val_bpb", "verdict", "command")
+    columns = ("id", "state", "label", "runtime", metric) if compact else (
+        "id", "state", "where", "label", "start", "runtime", metric, "verdict", "command")
     for name in columns:
-        table.add_column(name, justify="right" if name in ("id", "runtime", "val_bpb") else "left", overflow="fold")
+        table.add_column(name, justify="right" if name in ("id", "runtime", metric) else "left", overflow="fold")
     for job in jobs:
         mine = rows.get(job.id, [])
         verdict = mine[-1]["verdict"] if mine and mine[-1]["verdict"] else ""
         cells = {
             "id": job.id, "state": _state(job), "where": escape(job.where), "label": escape(job.label),
-            "start": _when(job.start), "runtime": _duration(job.runtime), "val_bpb": escape(observed(mine)),
+            "start": _when(job.start), "runtime": _duration(job.runtime), metric: escape(observed(mine, metric)),
             "verdict": f"[{VERDICT_STYLE.get(verdict, '')}]{verdict}[/]" if verdict else "", "command": escape(job.command),
         }
         table.add_row(*(cells[c] for c in columns))
@@ -238,25 +243,25 @@ def _answered(project: Project, backend_name: str | None) -> Backend:
 
 
 def print_status(project: Project, backend_name: str | None) -> None:
-    from autoresearch.leaderboard import console
+    from autoresearch import ui
 
     backend = _answered(project, backend_name)
     jobs = backend.status()
     if not jobs:
         print(f'{backend.name}: no jobs of this project yet; queue one with `just queue "Q: ... H: ..." just eval`')
         return
-    console().print(jobs_table(jobs, match_rows(jobs, _results(project))))
+    record = _results(project)
+    ui.show(jobs_table(jobs, match_rows(jobs, record), record.value))
 
 
-def _best_before(df, row: dict[str, Any], direction: str) -> float | None:
-    import polars as pl
+def _vs_parent(record: Record, row: dict[str, Any]) -> str:
+    """The row's gain over the mean of its parent's rows (what its verdict judged), '' without them."""
+    from autoresearch import stats
 
-    earlier = df.head(row["row"] - 1).filter(
-        (pl.col("profile") == row["profile"]) & (pl.col("status") == "ok") & pl.col("val_bpb").is_not_null()
-    )
-    if not earlier.height:
-        return None
-    return earlier["val_bpb"].min() if direction == "lower" else earlier["val_bpb"].max()
+    parent = record.of_code(row["parent"], row["profile"], row["budget"])[record.value].to_list()
+    if not parent or row["code"] == row["parent"]:
+        return ""
+    return f"{record.metric.gain(stats.mean(parent), row[record.value]):+.4f} (vs parent {stats.mean(parent):.4f}, row {row['row']})"
 
 
 def print_review(project: Project, backend_name: str | None) -> None:
@@ -264,8 +269,7 @@ def print_review(project: Project, backend_name: str | None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from autoresearch.leaderboard import console
-    from autoresearch.taxonomy import Taxonomy
+    from autoresearch import ui
 
     backend = _answered(project, backend_name)
     jobs = backend.status()
@@ -274,11 +278,11 @@ def print_review(project: Project, backend_name: str | None) -> None:
     if not done:
         print(f"{backend.name}: no finished jobs yet" + (f" ({pending} queued or running)" if pending else ""))
         return
-    df = _results(project)
-    rows = match_rows(done, df)
-    direction = Taxonomy.load(project.pyproject).direction
+    record = _results(project)
+    metric = record.value
+    rows = match_rows(done, record)
     table = Table(show_edge=False, pad_edge=False, expand=False, show_lines=True)
-    for name in ("id", "state", "question", "expected (H)", "observed val_bpb", "vs best before", "verdict"):
+    for name in ("id", "state", "question", "expected (H)", f"observed {metric}", "gain vs parent", "verdict"):
         table.add_column(name, justify="right" if name == "id" else "left", overflow="fold")
     for job in done:
         try:
@@ -286,17 +290,13 @@ def print_review(project: Project, backend_name: str | None) -> None:
         except UserError:
             question, hypothesis = job.label or "(no label)", ""
         mine = rows.get(job.id, [])
-        deltas = []
-        for r in mine:
-            best = _best_before(df, r, direction) if r["status"] == "ok" and r["val_bpb"] is not None else None
-            if best is not None:
-                deltas.append(f"{r['val_bpb'] - best:+.4f} (best {best:.4f}, row {r['row']})")
+        deltas = [d for r in mine if r["status"] == "ok" and r[metric] is not None and (d := _vs_parent(record, r))]
         verdicts = ", ".join(sorted({r["verdict"] for r in mine if r["verdict"]}))
         table.add_row(
-            job.id, _state(job), escape(question), escape(hypothesis), escape(observed(mine) or "no row"),
+            job.id, _state(job), escape(question), escape(hypothesis), escape(observed(mine, metric) or "no row"),
             escape("\n".join(deltas)), escape(verdicts),
         )
-    console().print(table)
+    ui.show(table)
     if pending:
         print(f"{pending} more job(s) queued or running")
     print(
@@ -331,34 +331,37 @@ def counts(project: Project, jobs: list[Job]) -> dict[str, int]:
     }
 
 
-def summary(project: Project) -> RenderableType | None:
-    """The dashboard's queue section from whichever backend `select` picks: None when no engine
-    is installed here (or the named one is not)."""
+def summary(project: Project) -> tuple[RenderableType | None, int]:
+    """The dashboard's queue section from whichever backend `select` picks (None when no engine is
+    installed here, or the named one is not), and the number of finished jobs not yet journaled."""
+    from autoresearch.config import Config
+
     try:
         backend, reason, _ = select(project)
         if backend is None:
-            settings = QueueSettings.load(project.pyproject)
+            settings = Config.load(project).queue
             if not any(_engine(project, settings, e).installed() for e in ENGINES):
-                return None
-            return f"[red]{reason}[/red]"
+                return None, 0
+            return f"[red]{reason}[/red]", 0
         if not backend.installed():
-            return None
+            return None, 0
         if reason:
-            return f"{backend.name}: {reason}"
+            return f"{backend.name}: {reason}", 0
         jobs = backend.status()
         if not jobs:
-            return f'{backend.name}: no jobs of this project yet (`just queue "Q: ... H: ..." just eval`)'
+            return f'{backend.name}: no jobs of this project yet (`just queue "Q: ... H: ..." just eval`)', 0
         unfinished = [j for j in jobs if not j.finished]
         shown = (unfinished + [j for j in jobs if j.finished][::-1])[:SUMMARY_JOBS]
-        table = jobs_table(shown, match_rows(shown, _results(project)), compact=True)
+        record = _results(project)
+        table = jobs_table(shown, match_rows(shown, record), record.value, compact=True)
         n = counts(project, jobs)
         table.caption = (
             f"{backend.name}: {n['waiting']} waiting · {n['running']} running · {n['finished']} finished, "
             f"{n['not journaled']} not yet journaled (just queue-review)"
         )
-        return table
+        return table, n["not journaled"]
     except UserError as e:
-        return f"[red]{e}[/red]"
+        return f"[red]{e}[/red]", 0
 
 
 def print_log(project: Project, job_id: str, backend_name: str | None) -> int:

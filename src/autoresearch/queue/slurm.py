@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from autoresearch.errors import UserError
-from autoresearch.queue.base import LABEL_ENV, Backend, Job, SlurmSettings, append_jsonl, ignored_dir, read_jsonl, run, which
+from autoresearch.config import SlurmSettings
+from autoresearch.queue.base import LABEL_ENV, Backend, Job, append_jsonl, ignored_dir, read_jsonl, run, which
 
 BINARIES = ("sbatch", "scontrol", "scancel", "sacct")
 LEDGER = "jobs.jsonl"
