@@ -44,6 +44,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(repo)
     monkeypatch.delenv("META_MODE", raising=False)
     monkeypatch.delenv("AUTORESEARCH_LABEL", raising=False)
+    monkeypatch.delenv("CLAUDECODE", raising=False)  # the suite may run inside Claude Code, where the human journal is refused
     return repo
 
 
