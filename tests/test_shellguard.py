@@ -94,6 +94,9 @@ SPELLINGS = [
     ("bash <<'EOF'\nexport META_MODE=1\ngit commit -am x\nEOF", True, META),
     ("source <(echo export META_MODE=1)", True, META),
     ("cat > notes.md <<EOF\n$(export META_MODE=1)\nEOF", True, META),
+    ('X=META_MODE; export "$X=1"', True, META),
+    ("python -c 'import os; os.environ.__setitem__(\"META_MODE\", \"1\")'", True, META),
+    ("awk 'BEGIN { ENVIRON[\"META_MODE\"] = 1; system(\"git commit -am x\") }'", True, META),
     ("git commit -m \"$(META_MODE=1 git commit -am y)\"", True, META),
     ("echo $META_MODE", False, "reading it"),
     ("grep -n META_MODE program.md", False, "reading it"),
@@ -153,7 +156,11 @@ SPELLINGS = [
     ("for f in *.md; do sed -i 's/a/b/' $f; done", True, WRITES),
     ("(cd . && echo x >> human_journal.md)", True, WRITES),
     ("{ echo x; } >> human_journal.md", True, WRITES),
+    ('echo x >> "$(echo human_journal.md)"', True, WRITES),
+    ("tee >(cat > human_journal.md) < x", True, WRITES),
+    ("less -o human_journal.md notes.md", True, WRITES),
     ("cat human_journal.md", False, "reading"),
+    ("less human_journal.md", False, "reading"),
     ("head -50 human_journal.md | tail -5; wc -l *_journal.md", False, "reading"),
     ("grep -n META_MODE human_journal.md", False, "reading"),
     ("sed -n '1,20p' human_journal.md", False, "sed -n without -i reads"),
@@ -218,6 +225,7 @@ SPELLINGS = [
     ("watch -n1 'git commit -n'", True, SKIP),
     ("ssh localhost 'git commit --no-verify'", True, SKIP),
     ("python -c 'import os; os.system(\"git commit --no-verify -m x\")'", True, SKIP),
+    ("python -c \"import subprocess; subprocess.run(['git', 'commit', '--no-verify'])\"", True, SKIP),
     ("just queue 'Q: x? H: y' git commit --no-verify -m z", True, SKIP),
     ("autoresearch queue add --label x -- git commit -n -m y", True, SKIP),
     ("git commit-tree HEAD^{tree} -p HEAD -m x", True, PLUMBING),
@@ -233,6 +241,7 @@ SPELLINGS = [
     ("git commit -F - <<'EOF'\nnot --no-verify\nEOF", False, "a message on stdin is data"),
     ("git commit -m \"$(cat <<'EOF'\nrecord: rotary\n\nsays --no-verify and human_journal.md\nEOF\n)\"", False, "Claude Code's commit form"),
     ('grep -rn "git commit --no-verify" .', False, "a grep pattern is data"),
+    ("gh pr create --title x --body \"$(cat <<'EOF'\nsays human_journal.md and --no-verify\nEOF\n)\"", False, "a PR body is data"),
     # the human journal through the tool, and acknowledge
     ("just journal t --journal=human --observation o", True, TOOL),
     ('just journal t --journal "human" --observation o', True, TOOL),
@@ -261,6 +270,9 @@ SPELLINGS = [
     ("git status && git diff --stat && git log --format='%h %s' -5", False, "the loop"),
     ("git worktree add 5_worktrees/x -b exp/x main && git merge main", False, "the loop"),
     ("# a comment naming human_journal.md and --no-verify\nls", False, "a comment"),
+    ("python - <<'EOF'\nx = 2 * 3\nprint(open('results.tsv').read()[:x])\nEOF", False, "a program's * multiplies"),
+    ("for s in 0 1 2; do just eval --seed $s; done", False, "the loop"),
+    ("awk -F'\\t' 'NR>1 {print $2}' results.tsv | sort -n | head", False, "the loop"),
 ]
 
 
@@ -293,7 +305,7 @@ def test_the_table_covers_every_rule_both_ways() -> None:
 )
 def test_the_refused_meta_mode_spellings_really_set_it_in_bash(command: str) -> None:
     env = {"PATH": "/usr/bin:/bin"}
-    out = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env)
+    out = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, check=False)
     assert out.stdout.strip() == "1", out.stderr
     assert shellguard.problem(command) is not None and META in shellguard.problem(command)
 
@@ -307,7 +319,7 @@ def test_the_refused_journal_spellings_really_change_it_in_bash(tmp_path: Path, 
     journal, other = tmp_path / "human_journal.md", tmp_path / "x"
     journal.write_text("# Human journal\n")
     other.write_text("y\n")
-    subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, env={"PATH": "/usr/bin:/bin"})
+    subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, env={"PATH": "/usr/bin:/bin"}, check=False)
     assert not journal.exists() or journal.read_text() != "# Human journal\n"
     assert WRITES in shellguard.problem(command)
 
@@ -333,11 +345,11 @@ def test_the_agent_hook_blocks_a_spelling_with_exit_2_and_one_line(project: Path
     }
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC), "HOME": str(project)}
     run = [sys.executable, "-m", "autoresearch", "guard", "agent"]
-    out = subprocess.run(run, input=json.dumps(data), capture_output=True, text=True, cwd=project, env=env)
+    out = subprocess.run(run, input=json.dumps(data), capture_output=True, text=True, cwd=project, env=env, check=False)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr == f"autoresearch guard: {shellguard.SETS_META_MODE}\n"
     data["tool_input"]["command"] = "git commit -am 'exp(rotary): base 50k'"
-    out = subprocess.run(run, input=json.dumps(data), capture_output=True, text=True, cwd=project, env=env)
+    out = subprocess.run(run, input=json.dumps(data), capture_output=True, text=True, cwd=project, env=env, check=False)
     assert (out.returncode, out.stderr) == (0, "")
 
 

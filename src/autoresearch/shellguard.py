@@ -17,15 +17,22 @@ It refuses, with one line that says what to do instead:
   prefix of it git might accept (from `--no-v` on), `git commit -n` (also inside `-qnm`), and the
   plumbing that makes commits without them (commit-tree, update-ref, replace, filter-branch);
 - `--journal human` in any spelling, and `acknowledge` (both the researcher's alone).
-Text that is data stays data: a commit message (`-m`, `-F`), what `echo` prints (unless it is piped
-into a shell), the patterns of `grep`, the titles and observations given to `just journal`.
+Text that is data stays data: a commit message (`-m`, `-F`), what `echo` prints (unless a shell,
+an interpreter or xargs reads it), the patterns of `grep`, the titles and observations given to
+`just journal`. A glob counts where it could reach the root copy (`rm *`, `rm ../../*`, `$D/*`),
+not in a named folder (`rm 7_runs/*`). Whatever the guard cannot read (nesting deeper than
+MAX_DEPTH, thousands of brace expansions) is refused.
 
 This is a tripwire against the obvious and the careless, not a sandbox. A determined agent gets
 past it by writing a program first and running it: a Python file made with the Write tool that
-appends to "human_" + "journal.md" (or sets os.environ and calls git), or a shell script or
-Makefile it sources or runs later; variables set in one command and used in another are not
-followed either. What such a program does shows up in the record, so `autoresearch check` and the
-record's audit (append-only journals, META_MODE recorded at commit time) are what catch it.
+appends to "human_" + "journal.md" (or sets os.environ and calls git), or a shell script, `.env`
+file or patch it writes in one command and sources, runs or applies in the next. Names computed
+at run time (`$(ls | grep hum)`), variables carried from one command to the next, a HOME or
+XDG_CONFIG_HOME whose git config sets core.hooksPath, and git commands that move main without a
+commit hook (cherry-pick, rebase, reset, `push . x:main`) are not followed either. It reads bash
+syntax; zsh's extras are not modelled. What gets past shows up in the record, so
+`autoresearch check` and the record's audit (append-only journals, FROZEN history with META_MODE
+recorded at commit time) are what catch it.
 
 Usage:
     from autoresearch import shellguard
@@ -36,6 +43,7 @@ Usage:
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -91,7 +99,7 @@ SETS_META = re.compile(r"META_MODE(\[[^\]]*\])?\+?=")
 ASSIGNS_META = re.compile(r"\bMETA_MODE\s*(?::|<<|>>|[-+*/%&|^])?=(?!=)|\bMETA_MODE\s*(?:\+\+|--)|(?:\+\+|--)\s*META_MODE\b")
 # program text that assigns it: os.environ['META_MODE'] = ..., {'META_MODE': ...}, $ENV{META_MODE}=..., putenv(...)
 CODE_SETS_META = re.compile(
-    r"META_MODE['\"]?\s*[\]}]?\s*\+?=(?!=)|['\"]META_MODE['\"]\s*:|(?:putenv|setenv|setdefault|Setenv|update)\W+META_MODE"
+    r"META_MODE['\"]?\s*[\]}]?\s*\+?=(?!=)|['\"]META_MODE['\"]\s*:|(?:putenv|setenv|setdefault|Setenv|update|__setitem__)\W+META_MODE"
 )
 GIT_CONFIG_ENV = re.compile(r"GIT_CONFIG(_[A-Za-z0-9_]*)?=")
 NO_VERIFY = "--no-verify"
@@ -170,11 +178,12 @@ def _braces(atoms: list[tuple[str, int]], budget: list[int] | None = None) -> li
             continue
         if commas:
             bounds = [i, *commas, end]
-            pieces = [atoms[a + 1 : b] for a, b in zip(bounds, bounds[1:])]
+            pieces = [atoms[a + 1 : b] for a, b in itertools.pairwise(bounds)]
         else:
-            pieces = _sequence("".join(t for t, _ in atoms[i + 1 : end]))
-            if pieces is None:
+            sequence = _sequence("".join(t for t, _ in atoms[i + 1 : end]))
+            if sequence is None:
                 continue
+            pieces = sequence
         budget[0] -= len(pieces)
         if budget[0] < 0:
             raise _TooComplex
@@ -213,13 +222,14 @@ def _ansi_c(body: str) -> str:
             out.append(simple[n])
             i += 2
         elif n in "xuU":
-            digits = re.match(r"[0-9a-fA-F]{1,%d}" % {"x": 2, "u": 4, "U": 8}[n], body[i + 2 :])
-            out.append(chr(int(digits.group(), 16)) if digits else "\\" + n)
-            i += 2 + (len(digits.group()) if digits else 0)
+            hexa = re.match(r"[0-9a-fA-F]{1,%s}" % {"x": "2", "u": "4", "U": "8"}[n], body[i + 2 :])  # noqa: UP031
+            out.append(chr(int(hexa.group(), 16)) if hexa else "\\" + n)
+            i += 2 + (len(hexa.group()) if hexa else 0)
         elif n in "01234567":
-            digits = re.match(r"[0-7]{1,3}", body[i + 1 :]).group()
-            out.append(chr(int(digits, 8)))
-            i += 1 + len(digits)
+            octal = body[i + 1 : i + 4]
+            octal = octal[: next((k for k, ch in enumerate(octal) if ch not in "01234567"), len(octal))]
+            out.append(chr(int(octal, 8)))
+            i += 1 + len(octal)
         elif n == "c" and i + 2 < len(body):
             out.append(chr(ord(body[i + 2].upper()) ^ 0x40))
             i += 3
@@ -510,13 +520,15 @@ INTERPRETERS = {"python", "pypy", "perl", "ruby", "node", "nodejs", "deno", "bun
 PRINTERS = {"echo", "printf", "true", ":", "false"}
 READ_ONLY = {"cat", "head", "tail", "grep", "egrep", "fgrep", "zgrep", "rg", "ag", "ack", "wc", "diff", "cmp", "comm",
              "file", "stat", "ls", "du", "md5sum", "sha1sum", "sha256sum", "sha512sum", "shasum", "b2sum", "cksum",
-             "nl", "od", "hexdump", "strings", "bat", "realpath", "readlink", "basename", "dirname", "test", "[", "[[",
+             "nl", "od", "hexdump", "strings", "bat", "less", "more", "realpath", "readlink", "basename", "dirname", "test", "[", "[[",
              "cut", "column", "fold", "tac", "rev", "printenv", "which", "type", "pwd", "date", "case", "unset"}
 # git subcommands that leave the working files as they are (they may name human_journal.md)
 GIT_LEAVES_FILES = {"add", "commit", "log", "show", "diff", "blame", "status", "ls-files", "cat-file", "annotate", "shortlog",
                  "whatchanged", "rev-list", "rev-parse", "describe", "show-ref", "ls-tree", "diff-tree", "diff-files",
                  "diff-index", "for-each-ref", "check-ignore", "merge-base"}
 GIT_PLUMBING = {"commit-tree", "update-ref", "replace", "filter-branch", "filter-repo"}
+FILE_WRITERS = {"rm", "cp", "mv", "tee", "touch", "truncate", "dd", "ln", "chmod", "chown", "install", "sed", "perl",
+                "shred", "unlink", "rsync", "patch"}
 SETTERS = {"export", "declare", "typeset", "readonly", "local", "setenv", "set", "read", "mapfile", "readarray",
            "getopts", "let", "launchctl", "tmux", "screen"}
 TEXT_OPTIONS = {"--title", "--observation", "--inference", "--label", "--hypothesis", "--text", "--message", "-m",
@@ -612,6 +624,10 @@ class _Verdict:
 class _Check:
     def __init__(self, meta_mode_on: bool) -> None:
         self.meta_on = meta_mode_on
+        self.in_program = 0  # > 0 while reading a program's text as shell: its `*` multiplies, it does not glob
+
+    def names(self, text: str, pattern: str | None) -> str | None:
+        return mention(text, None if self.in_program else pattern)
 
     def meta(self) -> str | None:
         return None if self.meta_on else SETS_META_MODE
@@ -630,30 +646,41 @@ class _Check:
                 loop = loop or verdict.loop_mention
         return loop if loop and writes else None
 
-    def code(self, text: str, depth: int) -> str | None:
-        """Text that a shell or an interpreter will run."""
+    def code(self, text: str, depth: int, program: bool = False) -> str | None:
+        """Text that a shell runs, or with `program` that an interpreter runs (read as shell too, for os.system(...))."""
         if CODE_SETS_META.search(text) and not self.meta_on:
             return SETS_META_MODE
         if "core.hookspath" in text.lower():
             return HOOKS_PATH
-        return mention(text, None) or self.script(text, depth + 1)
+        if "--no-veri" in text:  # ["git", "commit", "--no-verify"] in a program is one word to the shell
+            return SKIPS_HOOKS
+        return mention(text, None) or self.script_of(text, depth + 1, program)
+
+    def script_of(self, text: str, depth: int, program: bool) -> str | None:
+        self.in_program += program
+        try:
+            return self.script(text, depth)
+        finally:
+            self.in_program -= program
 
     def command(self, cmd: Command, depth: int, feeds_code: bool) -> _Verdict:
         first = next((w for w in cmd.words if not ASSIGNMENT.match(w.text)), None)
-        runs_code = first is not None and (_name(first) in SHELLS | INTERPRETERS | {"source", ".", "eval"})
+        name = _name(first) if first is not None else ""
+        # where the output of $(...) becomes code or a file name: `$(...)` as the command, `. <(...)`, `rm "$(...)"`
+        output_matters = name in SHELLS | INTERPRETERS | FILE_WRITERS | {"source", ".", "eval"}
         bodies = [expanded_body(text) for text, expands in cmd.bodies if expands]
         for w in [*cmd.words, *cmd.writes, *cmd.reads, *bodies]:
             for e in w.exps:
                 if ASSIGNS_META.search(e) and not self.meta_on:
                     return _Verdict(SETS_META_MODE)
             for sub in w.subs:
-                found = self.script(sub, depth + 1, feeds_code=w is first or runs_code)
+                found = self.script(sub, depth + 1, feeds_code=w is first or output_matters or w in cmd.writes)
                 if found:
                     return _Verdict(found)
         if cmd.arith is not None and ASSIGNS_META.search(cmd.arith) and not self.meta_on:
             return _Verdict(SETS_META_MODE)
         for w in cmd.writes:
-            found = mention(w.text, w.pattern)
+            found = self.names(w.text, w.pattern)
             if found:
                 return _Verdict(found, read_only=False)
         verdict = self.argv(cmd.words, cmd, depth, feeds_code)
@@ -722,29 +749,28 @@ class _Check:
         if name == "watch" and inner:
             scripts.append(" ".join(w.text for w in inner))
             inner = []
-        if name == "busybox" and inner and _name(inner[0]) not in SHELLS:
-            return own, inner, scripts
         return own, inner, scripts
 
-    def generic(self, words: list[Word], depth: int, read_only: bool = False) -> str | None:
+    def generic(self, words: list[Word], depth: int, read_only: bool = False, program: bool = False) -> str | None:
         """The rules for any word that is not data: META_MODE=, GIT_CONFIG_*=, --no-verify, core.hooksPath, names."""
         for w in words:
             text = w.text
-            if SETS_META.match(text) or (re.match(r"[A-Za-z_]\w*\[", text) and ASSIGNS_META.search(text)):
-                if not self.meta_on:
-                    return SETS_META_MODE
-            if GIT_CONFIG_ENV.match(text) or "core.hookspath" in text.lower():
+            assigns = (SETS_META.match(text) or (re.match(r"[A-Za-z_]\w*\[", text) and ASSIGNS_META.search(text))
+                       or re.match(r"\$\{?[A-Za-z_]\w*\}?\+?=", text))  # "$X=1": the name is computed, so it may be META_MODE
+            if assigns and not self.meta_on:
+                return SETS_META_MODE
+            if GIT_CONFIG_ENV.match(text) or "core.hookspath" in w.plain.lower():
                 return HOOKS_PATH
             value = w.plain.split("=", 1)[1] if ASSIGNMENT.match(text) else w.plain  # X=--no-verify, alias x='...'
             for flag in {text.split("=", 1)[0], value.split("=", 1)[0]}:
                 if len(flag) >= len("--no-v") and NO_VERIFY.startswith(flag):
                     return SKIPS_HOOKS
-            if not read_only:
-                found = mention(text, w.pattern)
+            if not read_only:  # a substitution's text is not a name: its output is judged where it matters
+                found = self.names(w.plain, w.pattern)
                 if found:
                     return found
             if re.search(r"[\s;&|<>`]", value.strip()):  # a script in one word: ssh host '...', watch '...'
-                found = self.script(value, depth + 1)
+                found = self.script_of(value, depth + 1, program)
                 if found:
                     return found
         return None
@@ -753,9 +779,9 @@ class _Check:
         texts = [w.text.strip() for w in words]
         for i, t in enumerate(texts):
             flag, _, value = t.partition("=")
-            if len(flag) >= 4 and "--journal".startswith(flag.lower()):
-                if value.strip().lower() == "human" or (not value and i + 1 < len(texts) and texts[i + 1].lower() == "human"):
-                    return HUMAN_JOURNAL_TOOL
+            named = value.strip().lower() if value else texts[i + 1].lower() if i + 1 < len(texts) else ""
+            if len(flag) >= len("--jo") and "--journal".startswith(flag.lower()) and named == "human":
+                return HUMAN_JOURNAL_TOOL
         return None
 
     def argv(self, words: list[Word], cmd: Command, depth: int, feeds_code: bool) -> _Verdict:
@@ -774,7 +800,6 @@ class _Check:
             return _Verdict(found, read_only=False)
         if words[0].atoms and all(how == EXPANSION for _, how in words[0].atoms):
             name = "git" if args and args[0].text == "commit" else name  # "$GIT" commit -n
-        handler = getattr(self, "_" + name.replace("-", "_").replace(".", "dot"), None)
         if name in WRAPPERS:
             return self._wrapper(name, args, cmd, depth, feeds_code)
         if name in RUNNERS and args and args[0].text in ("run", "exec"):  # uv run, poetry run, conda run -n x
@@ -791,11 +816,17 @@ class _Check:
             return self._setter(name, args, depth)
         if name in PRINTERS:
             return self._printer(name, args, cmd, depth, feeds_code)
-        if name in ("source", ".", "eval", "git", "just", "autoresearch", "find", "sed", "awk", "gawk", "mawk", "for",
-                    "select"):
-            return handler(args, cmd, depth)
-        if name in READ_ONLY and not (name == "rg" and any(w.text.startswith("--pre") for w in args)):
-            return self._data_bodies(cmd, depth, feeds_code) or _Verdict()
+        handlers = {"source": self._source, ".": self._source, "eval": self._eval, "git": self._git, "just": self._just,
+                    "autoresearch": self._autoresearch, "find": self._find, "sed": self._sed, "awk": self._awk,
+                    "gawk": self._awk, "mawk": self._awk, "for": self._for, "select": self._for}
+        if name in handlers:
+            return handlers[name](args, cmd, depth)
+        texts = [w.text for w in args]
+        if name in READ_ONLY and not (
+            (name == "rg" and any(t.startswith("--pre") for t in texts))  # runs a command on each file
+            or (name in ("less", "more") and any(t.lower().startswith("--log-file") or (_short_flags(t) and "o" in t.lower()) for t in texts))
+        ):
+            return self._data_bodies(cmd, depth, feeds_code)
         found = self.generic(words, depth)
         return _Verdict(found or self._data_bodies(cmd, depth, feeds_code).problem, read_only=False)
 
@@ -815,7 +846,7 @@ class _Check:
         if found:
             return _Verdict(found, read_only=False)
         if not inner:
-            return _Verdict(read_only=name not in ("watch", "flock", "env") or not scripts)
+            return _Verdict(read_only=not scripts)
         return self.argv(inner, cmd, depth, feeds_code)
 
     def _shell(self, args: list[Word], cmd: Command, depth: int) -> _Verdict:
@@ -845,10 +876,10 @@ class _Check:
             if module.split(".")[0] == "autoresearch":
                 return self._autoresearch(args[texts.index("-m") + 2 :], cmd, depth)
         for text in [*texts, *(body for body, _ in cmd.bodies)]:
-            found = self.code(text, depth)
+            found = self.code(text, depth, program=True)
             if found:
                 return _Verdict(found, read_only=False)
-        return _Verdict(self.generic(args, depth), read_only=False)
+        return _Verdict(self.generic(args, depth, program=True), read_only=False)
 
     def _setter(self, name: str, args: list[Word], depth: int) -> _Verdict:
         texts = [w.text for w in args]
@@ -874,18 +905,14 @@ class _Check:
     def _source(self, args: list[Word], cmd: Command, depth: int) -> _Verdict:
         return _Verdict(self.generic(args[1:], depth), read_only=False)
 
-    _dot = _source
-
     def _eval(self, args: list[Word], cmd: Command, depth: int) -> _Verdict:
         return _Verdict(self.script(" ".join(w.text for w in args), depth + 1), read_only=False)
 
     def _for(self, args: list[Word], cmd: Command, depth: int) -> _Verdict:
         items = args[2:] if len(args) > 1 and args[1].text == "in" else []
         found = self.generic(items, depth, read_only=True)
-        loop = next((m for w in items if (m := mention(w.text, w.pattern))), None)
+        loop = next((m for w in items if (m := self.names(w.text, w.pattern))), None)
         return _Verdict(found, read_only=True, loop_mention=loop)
-
-    _select = _for
 
     def _find(self, args: list[Word], cmd: Command, depth: int) -> _Verdict:
         own, read_only, i = [], True, 0
@@ -923,10 +950,11 @@ class _Check:
 
     def _awk(self, args: list[Word], cmd: Command, depth: int) -> _Verdict:
         texts = [w.text for w in args]
-        writes = any(re.search(r">|\||system|getline|inplace", t) for t in texts) or "-i" in texts
-        return _Verdict(self.generic(args, depth) if writes else None, read_only=not writes)
-
-    _gawk = _mawk = _awk
+        writes = any(re.search(r">|\||system|getline|inplace|ENVIRON", t) for t in texts) or "-i" in texts
+        if not writes:
+            return _Verdict()
+        found = next((f for t in texts if (f := self.code(t, depth, program=True))), None)
+        return _Verdict(found or self.generic(args, depth), read_only=False)
 
     def _git(self, args: list[Word], cmd: Command, depth: int) -> _Verdict:
         i = 0
@@ -944,11 +972,12 @@ class _Check:
             return _Verdict(BYPASSES_HOOKS, read_only=False)
         if sub == "config":
             return self._git_config(rest, depth)
-        data = _option_values(rest, GIT_DATA_LONG | {"-m", "-F", "-t"} & set(f"-{c}" for c in GIT_DATA_SHORT.get(sub, "")))
+        data = _option_values(rest, GIT_DATA_LONG | {"-m", "-F", "-t"} & {f"-{c}" for c in GIT_DATA_SHORT.get(sub, "")})
         data |= {k for k, w in enumerate(rest) if w.text.split("=", 1)[0] in GIT_DATA_LONG and "=" in w.text}
-        for k, w in enumerate(rest):
+        pathspecs = next((k for k, w in enumerate(rest) if w.text == "--"), len(rest))
+        for k, w in enumerate(rest[:pathspecs]):
             t = w.text
-            if k in data or not _short_flags(t) or k > 0 and rest[k - 1].text == "--":
+            if k in data or not _short_flags(t):
                 continue
             for pos, ch in enumerate(t[1:], start=2):
                 if ch == "n" and sub == "commit":
