@@ -14,6 +14,7 @@ by the git hook. Usage:
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -126,6 +127,11 @@ def add_entry(
 
     if journal not in JOURNALS:
         raise UserError(f"journal {journal!r} is not one of {', '.join(JOURNALS)}")
+    if journal == "human" and os.environ.get("CLAUDECODE") == "1":  # Claude Code sets it in its Bash tool's shells
+        raise UserError(
+            "human_journal.md is the researcher's journal and this runs inside Claude Code (CLAUDECODE=1): the agent "
+            "writes RESEARCH_JOURNAL.md (`just journal \"title\" --observation ...`); the researcher adds to it from their own terminal"
+        )
     title = " ".join(title.split())
     if not title:
         raise UserError("the journal entry needs a title: --title \"...\"")
