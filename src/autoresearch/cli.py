@@ -376,28 +376,46 @@ class Plot:
 
 @dataclass
 class Init:
-    """A new project from this template in DIR (new or empty): fresh records, its own git repo on main, hooks, a first commit."""
+    """A new project in DIR (new or empty) from the template's last commit: fresh records, its own git repo on main, hooks, a first commit."""
 
     dir: Annotated[str, Positional, tyro.conf.arg(metavar="DIR")]
     """the new project's folder, e.g. ../myproj"""
     project: str = ""
-    """one sentence describing the research problem (else a {FILL_IN} placeholder stays)"""
+    """one sentence describing the research problem (else the example's, else a {FILL_IN} placeholder stays)"""
     metric: str = ""
     """the metric's name, e.g. val_bpb; also [tool.autoresearch] metric"""
     direction: Literal["lower", "higher"] | None = None
-    """whether lower or higher metric is better; also [tool.autoresearch] direction (default: the template's)"""
+    """whether lower or higher metric is better; also [tool.autoresearch] direction (default: the example's, else the template's)"""
     hypothesis_space: str = ""
     """what class of approaches is in scope"""
+    example: str = "lm"
+    """the problem to start from: lm (the template's own) or a folder of src/autoresearch/examples/"""
+    template: str = ""
+    """a git checkout of the template (default: the checkout this autoresearch runs from)"""
 
     def run(self) -> int:
         from pathlib import Path
 
         from autoresearch import scaffold
 
-        scaffold.print_summary(
-            scaffold.new_project(Path(self.dir), self.project, self.metric, self.direction, self.hypothesis_space)
-        )
+        answers = scaffold.Answers(self.project, self.metric, self.direction or "", self.hypothesis_space, self.example)
+        scaffold.print_summary(scaffold.new_project(Path(self.dir), answers, Path(self.template) if self.template else None))
         return 0
+
+
+@dataclass
+class Update:
+    """Merge the template's last commit into this project (git's three-way merge); needs META_MODE, it changes FROZEN files."""
+
+    template: str = ""
+    """a git checkout of the template (default: the one recorded in [tool.autoresearch.template] of pyproject.toml)"""
+
+    def run(self) -> int:
+        from pathlib import Path
+
+        from autoresearch import scaffold
+
+        return scaffold.print_update(scaffold.update(_project(), Path(self.template) if self.template else None))
 
 
 @dataclass
@@ -657,6 +675,7 @@ Command = Union[
     Annotated[Guard, subcommand("guard")],
     Annotated[Hooks, subcommand("hooks")],
     Annotated[Init, subcommand("init")],
+    Annotated[Update, subcommand("update")],
     Annotated[Calibrate, subcommand("calibrate")],
     Annotated[Compare, subcommand("compare")],
     Annotated[Queue, subcommand("queue")],
