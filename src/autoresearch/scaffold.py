@@ -132,7 +132,7 @@ class TemplateUpdate:
 
 
 def _run_git(cwd: Path, *args: str, env: dict[str, str] | None = None, text: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=text, env=env)
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=text, env=env, check=False)
 
 
 def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
@@ -338,13 +338,13 @@ def render(template: Template, answers: Answers, dest: Path) -> int:
     """Write the template's commit, rendered with `answers`, into the empty folder dest; the number of files."""
     import tarfile
 
-    tar = tarfile.open(fileobj=io.BytesIO(_archive(template)))
-    members = {m.name: m for m in tar.getmembers() if m.isfile() or m.issym()}
-    example, overlay = _example(tar, members, answers.example, template)
-    chosen = {rel: m for rel, m in members.items() if taken(rel) or rel in RECORDS}
-    chosen |= {rel: m.replace(name=rel, deep=False) for rel, m in overlay.items()}
-    for member in chosen.values():
-        tar.extract(member, dest, filter="data")
+    with tarfile.open(fileobj=io.BytesIO(_archive(template))) as tar:
+        members = {m.name: m for m in tar.getmembers() if m.isfile() or m.issym()}
+        example, overlay = _example(tar, members, answers.example, template)
+        chosen = {rel: m for rel, m in members.items() if taken(rel) or rel in RECORDS}
+        chosen |= {rel: m.replace(name=rel, deep=False) for rel, m in overlay.items()}
+        for member in chosen.values():
+            tar.extract(member, dest, filter="data")
     record = {"source": str(template.root), "commit": template.commit, **asdict(answers)}
     metric = _fill(dest, answers, example, record)
     _reset_records(dest, metric)
