@@ -1,53 +1,52 @@
-"""FROZEN: the problem's ground truth. Data, split, budget profiles and the metric live here.
+"""FROZEN: the problem this project optimises, as a procedure: data, budget, training, checks, score, record.
 
-Usage: python eval.py [--profile smoke|cpu|cuda] [--seed N] [--seeds N] [--budget tokens|time]
+Usage: python eval.py [--profile smoke|cpu|cuda] [--seed N] [--seeds N] [--budget units|time] [--verbose]
        (or: just smoke, just eval)
 
-It calls train.train(...) under the profile's budget, scores the returned model itself on the
-held-out validation split, prints a summary block and appends one row to the ROOT results.tsv
-(smoke writes none). Editing this file needs META_MODE=1 (see program.md).
+train.py and model.py run in a separate, confined process that only receives training batches and
+answers validation inputs; the number is computed here, in float64, and written by this process
+alone: one row per seed to the ROOT results.tsv (smoke writes none), with a run folder in 7_runs/.
+Editing this file needs META_MODE=1 (see program.md).
 """
 
-import time
+import os
+import sys
 
-STARTED = time.perf_counter()
+if not sys.flags.isolated:  # nothing in this folder may shadow the toolkit: rerun isolated (python -I)
+    os.execv(sys.executable, [sys.executable, "-I", *sys.argv])
 
-import math  # noqa: E402
+from autoresearch.evaluate import Metric, Profile, start  # noqa: E402
+from autoresearch.problems import lm  # noqa: E402
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-import tyro  # noqa: E402
-from einops import rearrange  # noqa: E402
-from jaxtyping import Int  # noqa: E402
-from torch import Tensor  # noqa: E402
-
-from autoresearch.budget import Profile  # noqa: E402
-from autoresearch.harness import EvalArgs, run_eval  # noqa: E402
-
-DATA = "synthetic"  # or "text:PATH" (a .txt/.md file or a folder of them)
+METRIC = Metric("val_bpb", "lower")  # bits per byte of the validation documents
+DATA = "synthetic"  # or "text:PATH": a .txt/.md file, a folder of them, or a glob (relative to the root checkout)
 DATA_SEED = 1337  # fixes the corpus and the validation split; never change it mid-project
 
 PROFILES = {
-    "smoke": Profile("smoke", "cpu", seq_len=256, train_tokens=20_480, time_seconds=5, cap_seconds=120, val_docs=16, writes_row=False),
-    "cpu": Profile("cpu", "cpu", seq_len=256, train_tokens=1_048_576, time_seconds=150, cap_seconds=420, val_docs=256),
-    "cuda": Profile("cuda", "cuda", seq_len=1024, train_tokens=400_000_000, time_seconds=300, cap_seconds=900, val_docs=512),
+    "smoke": Profile("smoke", "cpu", budget=20_480, unit="tokens", seconds=5, cap_seconds=120, writes_row=False),
+    "cpu": Profile("cpu", "cpu", budget=1_048_576, unit="tokens", seconds=150, cap_seconds=420),
+    "cuda": Profile("cuda", "cuda", budget=400_000_000, unit="tokens", seconds=300, cap_seconds=900),
 }
+SEQ_LEN = {"smoke": 256, "cpu": 256, "cuda": 1024}  # bytes per training window and per validation document
+VAL_DOCS = {"smoke": 16, "cpu": 256, "cuda": 512}
 
 
-@torch.no_grad()
-def val_bpb(model: torch.nn.Module, val: Int[Tensor, "n l"], device: str) -> float:
-    """Bits per byte over bytes 1.. of every validation document, accumulated in float64."""
-    total_bits, count = 0.0, 0
-    for docs in val.split(16):
-        docs = docs.to(device)
-        x, y = docs[:, :-1], docs[:, 1:]
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda"):
-            logits = model(x)
-        nll = F.cross_entropy(rearrange(logits.double(), "b t v -> (b t) v"), rearrange(y, "b t -> (b t)"), reduction="sum")
-        total_bits += nll.item() / math.log(2)
-        count += y.numel()
-    return total_bits / count
+def main() -> int:
+    run = start(METRIC, PROFILES)  # the command line, the record's state, the code's lineage
+    name = run.profile.name
+    data = lm.load(DATA, DATA_SEED, SEQ_LEN[name], VAL_DOCS[name], run.profile.budget, run.project.root)
+    run.set_data(data.corpus.note, data.corpus.val_hash, data.corpus.files)  # the trainer may not read the files
+    for trial in run.trials():  # one per seed; whatever fails inside a trial becomes its crash row
+        with trial:
+            model = trial.train(lm.windows(data), seq_len=data.seq_len, vocab_size=lm.VOCAB)  # confined, under the budget
+            lm.check_causal(model, data, trial)  # later bytes must not move earlier logits
+            bits = lm.doc_bits(model, data.val)  # the model's logits, scored here
+            value = lm.bits_per_byte(bits, data)
+            lm.check_floor(value, data)  # nothing beats the exact Bayes floor
+            lm.check_fresh(model, data, bits, trial)  # nor does better on the split than on fresh text
+            trial.score(value, optimum=data.floor_bpb)
+    return run.exit_code
 
 
 if __name__ == "__main__":
-    raise SystemExit(run_eval(tyro.cli(EvalArgs), PROFILES, DATA, DATA_SEED, val_bpb, STARTED))
+    raise SystemExit(main())

@@ -1,8 +1,9 @@
 """The training loop (editable): train model.py's GPT on the batches eval.py hands out, until the budget is spent.
 
 Usage: python eval.py [--profile smoke|cpu|cuda]   (or: just smoke, just eval)
-eval.py imports this file and calls `train(data, budget, seed)`; it has no CLI of its own. It
-reports the training loss only: eval.py scores the returned model on the validation split.
+eval.py starts a confined training process that imports this file and calls `train(data, budget,
+seed)`; it has no CLI of its own. It reports the training loss only: eval.py sends the returned
+model the validation inputs and scores its logits itself.
 
 Optimisers: torch.optim.Muon for the 2-D weight matrices of the blocks, AdamW for the embedding
 and the head. The learning rate follows `data.progress`: short warmup, constant, linear warmdown.
@@ -25,7 +26,7 @@ from einops import rearrange
 from loguru import logger
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from autoresearch.budget import Budget, TrainData
+from autoresearch.evaluate import Budget, TrainData
 from model import GPT, ModelConfig
 
 # ---------------------------------------------------------------------------------------------
@@ -104,14 +105,15 @@ def train(data: TrainData, budget: Budget, seed: int) -> torch.nn.Module:
     """Train a fresh model on `data` until the budget is spent; return it in eval mode."""
     device = budget.device
     seed_everything(seed, device)
-    config = ModelConfig(seq_len=budget.seq_len, **MODEL_SIZES[budget.profile])
+    seq_len = budget.spec["seq_len"]
+    config = ModelConfig(seq_len=seq_len, vocab_size=budget.spec["vocab_size"], **MODEL_SIZES[budget.profile])
     batch_size = BATCH_SIZES[budget.profile]
     with torch.device(device):
         model = GPT(config)
     optimizers = build_optimizers(model)
     logger.info(
         f"model {config}: {model.num_params() / 1e6:.3f}M params, {model.flops_per_token() / 1e6:.1f} MFLOP/token; "
-        f"batch {batch_size} x {budget.seq_len} tokens"
+        f"batch {batch_size} x {seq_len} tokens"
     )
     if device == "cuda":
         torch.set_float32_matmul_precision("high")
@@ -159,7 +161,7 @@ def train(data: TrainData, budget: Budget, seed: int) -> torch.nn.Module:
             smooth_loss = value if smooth_loss is None else 0.9 * smooth_loss + 0.1 * value
 
             # Report.
-            tokens_per_s = data.tokens_seen / (time.perf_counter() - t0)
+            tokens_per_s = data.units_seen / (time.perf_counter() - t0)
             line = f"step {data.steps} | loss {smooth_loss:.4f} | {tokens_per_s:,.0f} tok/s | lr x{lr_mult:.3f}"
             if bar is not None:
                 bar.update(task, completed=progress, info=line)
@@ -171,10 +173,10 @@ def train(data: TrainData, budget: Budget, seed: int) -> torch.nn.Module:
             bar.stop()
 
     if data.steps == 0:
-        raise ValueError(f"the budget is smaller than one batch of {batch_size} x {budget.seq_len} tokens")
+        raise ValueError(f"the budget is smaller than one batch of {batch_size} x {seq_len} tokens")
     seconds = time.perf_counter() - t0
     logger.info(
-        f"trained {data.steps} steps, {data.tokens_seen:,} tokens in {seconds:.1f} s "
-        f"({data.tokens_seen / seconds:,.0f} tok/s); final train loss {smooth_loss:.4f}"
+        f"trained {data.steps} steps, {data.units_seen:,} tokens in {seconds:.1f} s "
+        f"({data.units_seen / seconds:,.0f} tok/s); final train loss {smooth_loss:.4f}"
     )
     return model.eval()

@@ -22,12 +22,13 @@ import pytest
 from autoresearch import scaffold
 from autoresearch.cli import main
 from autoresearch.journal import parse
-from autoresearch.results import HEADER
+from autoresearch.results import header
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = Path(__file__).resolve().parent / "fixtures" / "examples" / "tiny"
 FLAGS = ["--project", "Teach a tiny GPT the synthetic language faster.", "--metric", "val_acc",
          "--direction", "higher", "--hypothesis-space", "optimiser and schedule changes in train.py"]
+HEADER = header("val_bpb")  # the template's metric
 ROW = "abc1234\t1.9" + "\t" * (HEADER.count("\t") - 1) + "\n"
 
 
@@ -116,10 +117,10 @@ def test_init_copies_the_template_without_its_research(used_template: Path, tmp_
     assert [p.name for p in (dest / "0_docs" / "papers").iterdir()] == [".gitkeep"]
     assert [p.name for p in (dest / "5_worktrees").iterdir()] == [".gitkeep"]
     assert not (dest / ".autoresearch").exists()
-    assert (dest / "results.tsv").read_text() == HEADER
+    assert (dest / "results.tsv").read_text() == header("val_acc")
     for name in ("RESEARCH_JOURNAL.md", "meta_journal.md", "human_journal.md"):
-        header, entries = parse((dest / name).read_text())
-        assert entries == [] and header.startswith("# ")
+        head, entries = parse((dest / name).read_text())
+        assert entries == [] and head.startswith("# ")
     assert os.access(dest / "setup.sh", os.X_OK)
 
 
@@ -202,8 +203,23 @@ def test_init_with_an_example_lays_its_files_and_settings_over_the_template(used
     assert "Project: Sort tiny shapes into their classes.\n" in program
     assert "Metric: accuracy, the share of validation shapes classified right (higher is better)\n" in program
     assert "Hypothesis space: the classifier in train.py\n" in program
-    problem = (dest / "0_docs" / "problem.md").read_text()
-    assert "**Project:** Sort tiny shapes into their classes.\n" in problem and "made by the example itself" in problem
+    assert (dest / "0_docs" / "problem.md").read_text() == (TINY / "0_docs" / "problem.md").read_text()  # its own, as written
+    assert "nothing left to fill in" in capsys.readouterr().out
+
+
+def test_init_with_the_digits_example_of_this_template(used_template: Path, tmp_path: Path, capsys) -> None:
+    digits = REPO / scaffold.EXAMPLES / "digits"
+    dest = tmp_path / "digits"
+    assert main(["init", str(dest), "--example", "digits"]) == 0
+    for rel in ("eval.py", "train.py", "model.py", "0_docs/problem.md"):
+        assert (dest / rel).read_text() == (digits / rel).read_text(), rel
+    import tomllib
+
+    spec = tomllib.loads((digits / "example.toml").read_text())
+    settings = tomllib.loads((dest / "pyproject.toml").read_text())["tool"]["autoresearch"]
+    assert (settings["metric"], settings["direction"]) == (spec["metric"], spec["direction"]) == ("accuracy", "higher")
+    assert (dest / "results.tsv").read_text() == header("accuracy")
+    assert (dest / "program.md").read_text().splitlines()[2] == f"Project: {spec['project']}"
     assert "nothing left to fill in" in capsys.readouterr().out
 
 
@@ -215,12 +231,16 @@ def test_init_flags_win_over_the_example(used_template: Path, tmp_path: Path, ca
     assert "Metric: accuracy, the share of validation shapes classified right (lower is better)\n" in program
     assert "Hypothesis space: the classifier in train.py\n" in program
     assert 'direction = "lower"' in (dest / "pyproject.toml").read_text()
+    problem = (dest / "0_docs" / "problem.md").read_text()
+    assert "**Project:** Mine.\n" in problem and "**Hypothesis space:** the classifier.\n" in problem
+    assert "**Metric:** accuracy, the share of validation shapes classified right (lower is better)\n" in problem
 
 
 def test_init_with_an_unknown_example_names_the_known_ones(used_template: Path, tmp_path: Path, capsys) -> None:
     assert main(["init", str(tmp_path / "p"), "--example", "vision"]) == 1
     err = capsys.readouterr().err
-    assert "--example vision:" in err and "src/autoresearch/examples/vision/" in err and "its examples are: lm, tiny" in err
+    assert "--example vision:" in err and "src/autoresearch/examples/vision/" in err
+    assert {"lm", "tiny"} <= set(err.split("its examples are: ")[1].strip().split(", "))
     assert not (tmp_path / "p").exists()
 
 
@@ -368,7 +388,7 @@ def test_update_merges_template_changes_and_keeps_the_projects_work(
     # the project's own work and answers are kept
     assert (project / "program.md").read_text().splitlines()[2] == f"Project: {FLAGS[1]}"
     assert "PROJECT_TWEAK = 1" in (project / "train.py").read_text()
-    assert (project / "results.tsv").read_text() == HEADER + ROW + ROW
+    assert (project / "results.tsv").read_text() == header("val_acc") + ROW + ROW
     assert parse((project / "RESEARCH_JOURNAL.md").read_text())[1][0].heading.endswith("first night")
     # history: a merge of main and the template branch, whose new rendering sits on the first one
     assert git(project, "rev-list", "--parents", "-n1", "HEAD").split()[1:] == [main_before, git(project, "rev-parse", scaffold.TEMPLATE_BRANCH)]

@@ -22,7 +22,7 @@ from pathlib import Path
 from autoresearch.errors import UserError
 from autoresearch.fileio import write_atomic
 from autoresearch.paths import NotAProject, Project
-from autoresearch.rules import taxonomy_from_text
+from autoresearch.config import Config, ConfigError
 
 HOOKS = ("pre-commit", "pre-merge-commit")
 MARKER = "# autoresearch guard hook"
@@ -60,8 +60,9 @@ def install(start: Path | None = None, python: str | None = None) -> int:
     except NotAProject:
         print(f"hooks: {(start or Path.cwd()).resolve()} is not a git repository, so no git hooks were installed; after `git init`, run `autoresearch hooks install`")
         return 0
-    pyproject = project.root / "pyproject.toml"
-    if not pyproject.exists() or taxonomy_from_text(pyproject.read_text(encoding="utf-8")) is None:
+    try:
+        Config.load(project)
+    except ConfigError:
         print(f"hooks: {project.root} is a git repository but not an autoresearch project (no [tool.autoresearch] in its pyproject.toml), so no hooks were installed")
         return 0
     hooks_path = _git(project.checkout, "config", "--show-origin", "--get", "core.hooksPath")

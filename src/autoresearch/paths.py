@@ -19,7 +19,7 @@ HUMAN_JOURNAL = "human_journal.md"
 IDEAS = "1_ideas"
 WORKTREES = "5_worktrees"
 REPORTS = "9_reports"
-DOCS = "0_docs"
+RUNS = "7_runs"
 TEMPLATE = "_TEMPLATE.md"
 CALIBRATION = ".autoresearch/calibration.json"
 
@@ -90,6 +90,10 @@ class Project:
     @property
     def reports(self) -> Path:
         return self.root / REPORTS
+
+    @property
+    def runs(self) -> Path:
+        return self.root / RUNS
 
     @property
     def calibration(self) -> Path:

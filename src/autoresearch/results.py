@@ -1,55 +1,93 @@
-"""results.tsv: the schema (declared once), the locked one-write append, and validated reads.
+"""results.tsv: the schema (declared once), the signed locked append, and the one query API.
 
-The first five columns match karpathy/autoresearch (commit val_bpb memory_gb status description);
-the rest are ours. Reading never rewrites the file. Usage:
+The first five columns are karpathy/autoresearch's (`commit <metric> memory_gb status description`);
+the second is the project's metric, named by `[tool.autoresearch] metric` (val_bpb for the default
+problem). Only the eval process appends (under a file lock, one write, fsynced); every row carries
+an HMAC (`sig`) that only it can make. Reading never rewrites the file. Usage:
 
-    from autoresearch.results import append_row, read_results
-    append_row(project.results, {"commit": "abc1234", "val_bpb": 1.91, ...})
-    df = read_results(project.results)          # polars DataFrame, or ResultsError naming line and column
+    from autoresearch import results
+    rec = results.load(project, config)                  # a Record; missing file -> no rows
+    rec = results.load(project, config, missing="error") # missing file -> ResultsError
+    rec.ok(); rec.best_per_profile(); rec.of_idea("rotary"); rec.of_code("3fa9c2e1d0b4", "cpu")
+    results.append(project, config.metric.name, row)     # the eval process only
 """
 
 from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from autoresearch.errors import UserError
 
 if TYPE_CHECKING:
     import polars as pl
 
-# (name, type, meaning). Types: str, int, float. The README's schema table is generated from this.
-SCHEMA: tuple[tuple[str, type, str], ...] = (
-    ("commit", str, "short hash of the checkout's HEAD (suffix -dirty when train.py/model.py had uncommitted edits)"),
-    ("val_bpb", float, "validation bits per byte, lower is better; empty on a crash"),
-    ("memory_gb", float, "peak memory of the run in GB (CUDA: max allocated; CPU: max RSS)"),
-    ("status", str, "ok or crash"),
-    ("description", str, "what was tried: --description, else the last commit subject"),
-    ("timestamp", str, "UTC time the row was written, ISO 8601"),
-    ("branch", str, "git branch of the checkout, e.g. exp/rotary-base"),
-    ("idea", str, "idea slug (from the exp/<slug> branch, or --idea)"),
-    ("seed", int, "training seed"),
-    ("profile", str, "budget profile: cpu, cuda (smoke never writes rows)"),
-    ("floor_bpb", float, "exact Bayes-optimal bpb of the validation split; empty for real corpora"),
-    ("gap", float, "val_bpb - floor_bpb"),
-    ("training_seconds", float, "wall time inside train.train"),
-    ("total_seconds", float, "wall time of the whole eval process"),
-    ("tokens", int, "training tokens handed to train.py"),
-    ("params", int, "model parameters"),
-    ("steps", int, "optimizer steps (batches handed out)"),
-    ("reason", str, "why a crash happened: exception, nan, timeout, leak, interrupted, budget, tamper; empty when ok"),
-    ("verdict", str, "better, within-noise, worse, baseline or uncalibrated, against the best earlier row of the profile"),
-    ("label", str, "queue label, Q: ... H: ... (from AUTORESEARCH_LABEL)"),
-    ("kind", str, "experiment or calibration"),
-    ("eval_hash", str, "hash of the frozen files (eval.py, the toolkit) as they were when the row was made"),
-    ("val_hash", str, "hash of the validation bytes: the split must never change"),
+    from autoresearch.config import Config
+    from autoresearch.metric import Metric
+    from autoresearch.paths import Project
+
+METRIC = "{metric}"
+"""Stands for the metric's column in SCHEMA; `columns(name)` puts the project's metric name there."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: type
+    meaning: str
+
+
+# The README's schema table is generated from this.
+SCHEMA: tuple[Column, ...] = (
+    Column("commit", str, "short hash of HEAD when the run started; suffix -dirty when the agent's code had uncommitted edits (`code` says exactly what ran)"),
+    Column(METRIC, float, "the project's metric (`[tool.autoresearch] metric`: val_bpb for the default problem); empty on a crash"),
+    Column("memory_gb", float, "peak memory of the training process in GB (CUDA: max allocated; CPU: max RSS)"),
+    Column("status", str, "ok or crash"),
+    Column("description", str, "what was tried: --description, else the last commit subject"),
+    Column("timestamp", str, "UTC time the row was written, ISO 8601"),
+    Column("branch", str, "git branch of the checkout, e.g. exp/rotary-base"),
+    Column("idea", str, "idea slug (from the exp/<slug> branch, or --idea)"),
+    Column("seed", int, "training seed"),
+    Column("profile", str, "budget profile of eval.py: cpu, cuda, ... (smoke never writes rows)"),
+    Column("budget", str, "units (a fixed number of training units, the default) or time (a fixed training time)"),
+    Column("used", int, "training units handed to the training process"),
+    Column("unit", str, "what a training unit is: tokens, examples, ..."),
+    Column("optimum", float, "the best value the metric can take on the validation split, where the problem knows it (the default problem: its exact Bayes floor); empty otherwise"),
+    Column("gap", float, "how far the metric is from the optimum; empty without one"),
+    Column("training_seconds", float, "wall time of training, by the eval process's clock"),
+    Column("total_seconds", float, "wall time of the whole eval process"),
+    Column("params", int, "model parameters, as the training process reports them"),
+    Column("steps", int, "batches handed out"),
+    Column("threads", int, "CPU threads of the training process"),
+    Column("reason", str, "why a crash happened: exception, nan, timeout, leak, interrupted, budget, tamper, output, sandbox; empty when ok"),
+    Column("verdict", str, "better, within-noise or worse than the mean of the parent's rows (same profile and budget) by the calibrated threshold; baseline for a run of the parent's own code; no-parent-rows; uncalibrated"),
+    Column("code", str, "hash of the agent's code as it ran (the files of `[tool.autoresearch] code`)"),
+    Column("parent", str, "code hash of the champion the run came from: main's code where the branch forked"),
+    Column("label", str, "queue label, Q: ... H: ... (from AUTORESEARCH_LABEL)"),
+    Column("kind", str, "experiment or calibration"),
+    Column("sandbox", str, "how the training process was confined: landlock-abiN, or none"),
+    Column("run", str, "the run folder (log, diff against the parent, budget, environment), relative to the root"),
+    Column("eval_hash", str, "hash of the FROZEN files (eval.py, the toolkit) as they were when the row was made"),
+    Column("val_hash", str, "hash of the validation data: the split must never change"),
+    Column("data", str, "the data the run used, as eval.py describes it: source, files, bytes"),
+    Column("sig", str, "proof that the eval process wrote the row: an HMAC with the project's key (README, 'The record')"),
 )
-COLUMNS: tuple[str, ...] = tuple(name for name, _, _ in SCHEMA)
-TYPES: dict[str, type] = {name: t for name, t, _ in SCHEMA}
-HEADER = "\t".join(COLUMNS) + "\n"
-NUMERIC = tuple(name for name, t, _ in SCHEMA if t is not str)
+TYPES: dict[str, type] = {c.name: c.type for c in SCHEMA}
+
+
+def columns(metric: str) -> tuple[str, ...]:
+    return tuple(metric if c.name == METRIC else c.name for c in SCHEMA)
+
+
+def header(metric: str) -> str:
+    return "\t".join(columns(metric)) + "\n"
+
+
+def type_of(name: str, metric: str) -> type:
+    return float if name == metric else TYPES[name]
 
 
 class ResultsError(UserError):
@@ -60,97 +98,226 @@ def _fix(path: Path) -> str:
     return f"fix the line or restore the file with `git checkout {path.name}`"
 
 
-def format_row(row: dict[str, Any]) -> str:
-    """One TSV line for `row`; every schema column must be present, nothing else."""
-    missing, extra = set(COLUMNS) - row.keys(), row.keys() - set(COLUMNS)
+# ----------------------------------------------------------------------------------------- writing
+
+
+def _cell(value: Any, kind: type) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if kind is float:
+        x = float(value)
+        return f"{x:.6f}" if x == 0 or 1e-3 <= abs(x) < 1e9 else f"{x:.6e}"
+    if kind is int:
+        return str(int(value))
+    return " ".join(str(value).split())  # no tabs or newlines inside a cell
+
+
+def format_cells(row: dict[str, Any], metric: str) -> str:
+    """The row's cells but the signature, tab-separated, no newline: the text the signature covers."""
+    names = columns(metric)[:-1]
+    missing, extra = set(names) - row.keys(), row.keys() - set(names) - {"sig"}
     if missing or extra:
         raise ValueError(f"results row: missing columns {sorted(missing)}, unknown columns {sorted(extra)}")
-    cells = []
-    for name in COLUMNS:
-        value = row[name]
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            cells.append("")
-        elif TYPES[name] is float:
-            cells.append(f"{float(value):.6f}")
-        elif TYPES[name] is int:
-            cells.append(str(int(value)))
-        else:
-            cells.append(" ".join(str(value).split()))  # no tabs or newlines inside a cell
-    return "\t".join(cells) + "\n"
+    return "\t".join(_cell(row[name], type_of(name, metric)) for name in names)
 
 
-def ensure_header(path: Path) -> None:
-    if not path.exists() or path.stat().st_size == 0:
-        _locked_append(path, HEADER, only_if_empty=True)
-
-
-def append_row(path: Path, row: dict[str, Any]) -> None:
-    """Append one row in one write, under a file lock, flushed and fsynced."""
-    line = format_row(row)
-    ensure_header(path)
-    _locked_append(path, line)
-
-
-def _locked_append(path: Path, text: str, only_if_empty: bool = False) -> None:
+def lock(path: Path):
     from filelock import FileLock
 
-    with FileLock(str(path) + ".lock"):
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    return FileLock(str(path) + ".lock")
+
+
+def append(project: Project, metric: str, row: dict[str, Any]) -> str:
+    """Sign and append one row in one write, under the lock, flushed and fsynced; the line written."""
+    from autoresearch.signing import sign
+
+    text = format_cells(row, metric)
+    line = f"{text}\t{sign(project, text)}\n"
+    path = project.results
+    with lock(path):
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            if only_if_empty and os.fstat(fd).st_size > 0:
-                return
-            data = text.encode()
+            size = os.fstat(fd).st_size
+            if size == 0:
+                line = header(metric) + line
+            else:
+                first = os.pread(fd, min(size, 65536), 0).split(b"\n", 1)[0].decode(errors="replace")
+                if first + "\n" != header(metric):
+                    raise ResultsError(f"{path} line 1: the header is not that of metric {metric!r}; {_fix(path)}")
+            data = line.encode()
             if os.write(fd, data) != len(data):
                 raise OSError(f"{path}: short write")
             os.fsync(fd)
         finally:
             os.close(fd)
+    return line
 
 
-def read_results(path: Path) -> pl.DataFrame:
-    """The rows as a typed polars DataFrame; ResultsError (line, column, fix) when malformed."""
+# ----------------------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class Record:
+    """The rows of results.tsv as a typed polars DataFrame (plus `row`, its 1-based number), and the metric."""
+
+    df: pl.DataFrame
+    metric: Metric
+    path: Path
+
+    @property
+    def value(self) -> str:
+        """The metric's column."""
+        return self.metric.name
+
+    @property
+    def height(self) -> int:
+        return self.df.height
+
+    def ok(self, df: pl.DataFrame | None = None) -> pl.DataFrame:
+        """Rows that finished with a number."""
+        import polars as pl
+
+        df = self.df if df is None else df
+        return df.filter((pl.col("status") == "ok") & pl.col(self.value).is_not_null())
+
+    def experiments(self) -> pl.DataFrame:
+        import polars as pl
+
+        return self.df.filter(pl.col("kind") != "calibration")
+
+    def ranked(self, df: pl.DataFrame | None = None) -> pl.DataFrame:
+        """The ok rows of `df` (default: all), best first; ties keep file order."""
+        return self.ok(df).sort([self.value, "row"], descending=[self.metric.descending, False])
+
+    def best_per_profile(self) -> pl.DataFrame:
+        """The best ok row of each profile, profiles in order of first appearance."""
+        import polars as pl
+
+        first = self.df.group_by("profile").agg(pl.col("row").min().alias("_first"))
+        best = self.ranked().unique(subset="profile", keep="first", maintain_order=True)
+        return best.join(first, on="profile").sort("_first").drop("_first")
+
+    def leaderboard(self, by: Literal["row", "idea"] = "row", top: int = 20) -> pl.DataFrame:
+        """The top `top` ok rows of each profile, with `rank` (1 = best); by="idea" keeps each idea's best row."""
+        import polars as pl
+
+        if by not in ("row", "idea"):
+            raise UserError(f"leaderboard --by is {by!r}, expected 'row' or 'idea'")
+        if top < 1:
+            raise UserError(f"leaderboard --last is {top}, expected at least 1")
+        first = self.df.group_by("profile").agg(pl.col("row").min().alias("_first"))
+        ranked = self.ranked()
+        if by == "idea":
+            ranked = ranked.unique(subset=["profile", "idea"], keep="first", maintain_order=True)
+        ranked = ranked.with_columns(rank=pl.int_range(1, pl.len() + 1).over("profile"))
+        return ranked.filter(pl.col("rank") <= top).join(first, on="profile").sort(["_first", "rank"]).drop("_first")
+
+    def last(self, n: int) -> pl.DataFrame:
+        if n < 1:
+            raise UserError(f"--last is {n}, expected at least 1")
+        return self.df.tail(n)
+
+    def of_idea(self, slug: str) -> pl.DataFrame:
+        import polars as pl
+
+        return self.df.filter((pl.col("idea") == slug) | (pl.col("branch") == f"exp/{slug}"))
+
+    def of_code(self, code: str, profile: str | None = None, budget: str | None = None) -> pl.DataFrame:
+        """The ok rows made by one version of the agent's code (of a profile and budget mode, when given)."""
+        import polars as pl
+
+        cond = pl.col("code") == code
+        if profile is not None:
+            cond &= pl.col("profile") == profile
+        if budget is not None:
+            cond &= pl.col("budget") == budget
+        return self.ok(self.df.filter(cond))
+
+    def rows(self, df: pl.DataFrame | None = None) -> list[dict[str, Any]]:
+        return (self.df if df is None else df).to_dicts()
+
+
+def empty(config: Config, path: Path) -> Record:
     import polars as pl
 
-    if not path.exists():
-        raise ResultsError(f"{path}: not found; create it with the header line, or run `just eval` once")
-    with path.open("rb") as f:
-        header = f.readline().decode().rstrip("\n").split("\t")
-    if header != list(COLUMNS):
-        missing = [c for c in COLUMNS if c not in header]
-        unknown = [c for c in header if c not in COLUMNS]
-        detail = f"missing {missing}" if missing else f"unknown {unknown}" if unknown else "columns out of order"
-        raise ResultsError(f"{path} line 1: header does not match the schema ({detail}); {_fix(path)}")
-    # polars pads a short line with nulls, so count the tabs: every line has exactly one per column boundary.
+    return Record(pl.DataFrame(schema=_schema(config.metric.name)).with_row_index("row", offset=1), config.metric, path)
+
+
+def _schema(metric: str) -> dict[str, Any]:
+    import polars as pl
+
+    dtypes = {float: pl.Float64, int: pl.Int64, str: pl.String}
+    return {name: dtypes[type_of(name, metric)] for name in columns(metric)}
+
+
+def load(project: Project, config: Config, missing: Literal["empty", "error"] = "empty") -> Record:
+    """The validated rows of the root results.tsv; ResultsError (line, column, fix) when malformed.
+
+    A missing or empty file is no rows (missing="empty") or a ResultsError (missing="error").
+    """
+    path = project.results
+    if not path.exists() or path.stat().st_size == 0:
+        if missing == "error":
+            raise ResultsError(f"{path}: not found; run `just eval` to make the first row")
+        return empty(config, path)
+    return read(path, config.metric)
+
+
+def read(path: Path, metric: Metric) -> Record:
+    import polars as pl
+
     data = path.read_bytes()
+    names = columns(metric.name)
+    first = data.split(b"\n", 1)[0].decode(errors="replace").split("\t")
+    if first != list(names):
+        raise _header_error(path, first, names, metric.name)
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if data.count(b"\t") != (len(COLUMNS) - 1) * lines:
-        raise _ragged_line(path)
+    if b"\n\n" in data or data.count(b"\t") != (len(names) - 1) * lines:
+        raise _bad_line(path, names)  # polars would pad a short line with nulls or skip a blank one
     try:
-        raw = pl.read_csv(data, separator="\t", infer_schema=False, quote_char=None)
-    except pl.exceptions.ComputeError:
-        raise _ragged_line(path) from None
-    if raw.width != len(COLUMNS):
-        raise _ragged_line(path)
-    typed = raw.with_columns(
-        pl.col(name).cast(pl.Float64 if TYPES[name] is float else pl.Int64, strict=False) for name in NUMERIC
-    )
-    for name in NUMERIC:
-        unparsed = typed[name].is_null() & raw[name].is_not_null() & (raw[name] != "")
-        if unparsed.any():
-            i = int(unparsed.arg_max())
-            kind = "a number" if TYPES[name] is float else "an integer"
-            raise ResultsError(f"{path} line {i + 2}: column {name} is {raw[name][i]!r}, expected {kind}; {_fix(path)}")
-    return typed
+        df = pl.read_csv(data, separator="\t", schema=_schema(metric.name), quote_char=None, has_header=True)
+    except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError):
+        raise _bad_value(path, names, metric.name) from None
+    return Record(df.with_row_index("row", offset=1), metric, path)
 
 
-def _ragged_line(path: Path) -> ResultsError:
-    with path.open() as f:
+def _header_error(path: Path, found: list[str], names: tuple[str, ...], metric: str) -> ResultsError:
+    if len(found) > 1 and found[0] == "commit" and found[1] != metric and set(found[2:]) == set(names[2:]):
+        return ResultsError(
+            f"{path} line 1: the metric column is {found[1]!r} but [tool.autoresearch] metric is {metric!r}; "
+            "make them agree (META_MODE work on pyproject.toml, or restore the file with `git checkout results.tsv`)"
+        )
+    missing = [c for c in names if c not in found]
+    unknown = [c for c in found if c not in names]
+    detail = f"missing {missing}" if missing else f"unknown {unknown}" if unknown else "columns out of order"
+    return ResultsError(f"{path} line 1: header does not match the schema ({detail}); {_fix(path)}")
+
+
+def _bad_line(path: Path, names: tuple[str, ...]) -> ResultsError:
+    with path.open(encoding="utf-8", errors="replace", newline="") as f:
         for n, line in enumerate(f, start=1):
+            if line in ("\n", ""):
+                return ResultsError(f"{path} line {n}: blank line; delete it ({_fix(path)})")
+            if not line.endswith("\n"):
+                return ResultsError(f"{path} line {n}: torn last line (no newline: a write was cut off); {_fix(path)}")
             fields = line.rstrip("\n").split("\t")
-            if len(fields) != len(COLUMNS):
-                where = (
-                    f"column {COLUMNS[len(fields)]} onwards is missing" if len(fields) < len(COLUMNS)
-                    else f"extra fields after column {COLUMNS[-1]}"
-                )
-                return ResultsError(f"{path} line {n}: {len(fields)} fields, expected {len(COLUMNS)} ({where}); {_fix(path)}")
+            if len(fields) != len(names):
+                where = f"column {names[len(fields)]} onwards is missing" if len(fields) < len(names) else f"extra fields after column {names[-1]}"
+                return ResultsError(f"{path} line {n}: {len(fields)} fields, expected {len(names)} ({where}); {_fix(path)}")
+    return ResultsError(f"{path}: unreadable as TSV; {_fix(path)}")
+
+
+def _bad_value(path: Path, names: tuple[str, ...], metric: str) -> ResultsError:
+    with path.open(encoding="utf-8", errors="replace") as f:
+        next(f)
+        for n, line in enumerate(f, start=2):
+            for name, cell in zip(names, line.rstrip("\n").split("\t")):
+                kind = type_of(name, metric)
+                if kind is str or cell == "":
+                    continue
+                try:
+                    float(cell) if kind is float else int(cell)
+                except ValueError:
+                    what = "a number" if kind is float else "an integer"
+                    return ResultsError(f"{path} line {n}: column {name} is {cell!r}, expected {what}; {_fix(path)}")
     return ResultsError(f"{path}: unreadable as TSV; {_fix(path)}")

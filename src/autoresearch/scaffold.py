@@ -6,8 +6,9 @@ never from its working files, so that it records exactly which commit it came fr
 (`[tool.autoresearch.template]` in its pyproject.toml, with the answers it was made with).
 
 Rendering one template commit: its files without this repo's research (ideas, reports, papers,
-calibration), the files of an example laid over them (`src/autoresearch/examples/<name>/`, with its
-settings in `example.toml`; `lm`, the default, is the template itself), the answers (--project,
+calibration), the files of an example laid over them (`src/autoresearch/examples/<name>/`, laid out
+as a project is, with its settings and lines in `example.toml`; `lm`, the default, is the template
+itself), the answers (--project,
 --metric, --direction, --hypothesis-space) written into program.md, 0_docs/problem.md and
 pyproject.toml, and the records (results.tsv, the journals) reset to their headers.
 
@@ -56,7 +57,8 @@ KEEP_ONLY = {
 }
 RECORDS = ("results.tsv", "RESEARCH_JOURNAL.md", "meta_journal.md", "human_journal.md")
 """Reset to their headers in every rendering."""
-FILL_IN_FILES = ("program.md", "0_docs/problem.md")
+PROBLEM = "0_docs/problem.md"
+FILL_IN_FILES = ("program.md", PROBLEM)
 FILL_IN_RE = re.compile(r"\{FILL_IN:?[^}]*\}")
 PLACEHOLDERS = {
     "project": "{FILL_IN: one sentence describing the research problem}",
@@ -65,6 +67,10 @@ PLACEHOLDERS = {
 }
 METRIC_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 EXAMPLE_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+EXAMPLE_SETTINGS = ("metric", "direction", "meaningful_effect")
+"""Keys of example.toml that go into the project's [tool.autoresearch]."""
+EXAMPLE_LINES = {"project": "project", "metric_text": "metric", "hypothesis_space": "hypothesis_space"}
+"""Keys of example.toml that give a line of program.md and 0_docs/problem.md (as the flags do)."""
 RECORD_COMMENT = "where this project came from: `autoresearch update` renders newer template commits with these answers"
 
 
@@ -101,6 +107,8 @@ class Example:
     """Keys of the project's [tool.autoresearch]: metric, direction, meaningful_effect, ..."""
     program: dict[str, str]
     """The lines of program.md and 0_docs/problem.md: project, metric, hypothesis_space."""
+    own_problem: bool = False
+    """The example ships its 0_docs/problem.md: its lines stand as written there, unless a flag changes them."""
 
 
 @dataclass(frozen=True)
@@ -247,22 +255,21 @@ def _example(tar: Any, members: dict[str, Any], name: str, template: Template) -
         data = tomllib.loads(tar.extractfile(spec).read().decode("utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"{where}: not valid TOML ({e}); fix it in the template and commit") from None
-    settings, program = data.pop("tool", {}).pop("autoresearch", {}), data.pop("program", {})
-    unknown = [f"[{k}]" for k in data] + [k for k in program if k not in PLACEHOLDERS]
+    unknown = sorted(set(data) - set(EXAMPLE_SETTINGS) - set(EXAMPLE_LINES))
     if unknown:
-        raise UserError(f"{where}: unknown {unknown[0]!r}; it holds [tool.autoresearch] (settings for pyproject.toml) "
-                        f"and [program] ({', '.join(PLACEHOLDERS)})")
+        raise UserError(f"{where}: unknown key {unknown[0]!r}; it holds {', '.join((*EXAMPLE_SETTINGS, *EXAMPLE_LINES))}")
+    settings = {k: data[k] for k in EXAMPLE_SETTINGS if k in data}
     if not METRIC_RE.fullmatch(str(settings.get("metric", "val_bpb"))) or settings.get("direction", "lower") not in ("lower", "higher"):
         raise UserError(f"{where}: metric must be a column-like name and direction lower or higher")
-    lines = {k: _one_line(str(v), f"{where}: {k}") for k, v in program.items()}
-    return Example(name, settings, lines), overlay
+    lines = {line: _one_line(str(data[k]), f"{where}: {k}") for k, line in EXAMPLE_LINES.items() if k in data}
+    return Example(name, settings, lines, PROBLEM in overlay), overlay
 
 
 def _results_header(metric: str) -> str:
     """The header line of a new project's results.tsv (for its metric)."""
-    from autoresearch.results import HEADER
+    from autoresearch.results import header
 
-    return HEADER
+    return header(metric)
 
 
 def _replace_line(text: str, prefix: str, value: str, name: str) -> str:
@@ -313,12 +320,14 @@ def _fill(stage: Path, answers: Answers, example: Example, record: dict[str, str
     text = _replace_line(text, "Hypothesis space:", hypothesis_space, "program.md")
     program.write_text(text)
 
-    problem = stage / "0_docs" / "problem.md"
+    problem = stage / PROBLEM
     text = problem.read_text()
-    text = _replace_line(text, "**Project:**", project, "0_docs/problem.md")
     metric_md = f"`{answers.metric}` ({direction} is better)" if answers.metric else metric_text
-    text = _replace_line(text, "**Metric:**", metric_md, "0_docs/problem.md")
-    text = _replace_line(text, "**Hypothesis space:**", hypothesis_space, "0_docs/problem.md")
+    for prefix, key, value in (("**Project:**", "project", project), ("**Metric:**", "metric", metric_md),
+                               ("**Hypothesis space:**", "hypothesis_space", hypothesis_space)):
+        flagged = bool(getattr(answers, key)) or (key == "metric" and bool(answers.direction))
+        if flagged or not (example.own_problem and key in example.program):
+            text = _replace_line(text, prefix, value, PROBLEM)
     problem.write_text(text)
     return str(metric)
 
@@ -390,9 +399,10 @@ def _install_hooks(dest: Path) -> list[str]:
 
 
 def _git_init(dest: Path, template: Template, example: str) -> tuple[str, str, list[str], str]:
-    from autoresearch.taxonomy import Taxonomy
+    from autoresearch.config import Config
 
-    branch = Taxonomy.load(dest / "pyproject.toml").main_branch
+    pyproject = dest / "pyproject.toml"
+    branch = Config.from_text(pyproject.read_text(), str(pyproject)).main_branch
     _git(dest, "init", "-q", "-b", branch)
     note = _ensure_identity(dest)
     hooks = _install_hooks(dest)
@@ -460,8 +470,8 @@ def _commit_rendering(root: Path, stage: Path, parent: str, message: str) -> str
 
 def update(project: Project, template_path: Path | None = None) -> TemplateUpdate:
     """Render the template's last commit with the project's answers onto its template branch, and merge that into main."""
+    from autoresearch.config import Config
     from autoresearch.metamode import meta_mode
-    from autoresearch.taxonomy import Taxonomy
 
     root = project.root
     if project.in_worktree:
@@ -471,7 +481,7 @@ def update(project: Project, template_path: Path | None = None) -> TemplateUpdat
             f"{root} has no branch {TEMPLATE_BRANCH}: `autoresearch init` keeps the template's rendering there, "
             "and update merges template changes against it; a project made otherwise cannot be updated this way"
         )
-    main = Taxonomy.load(root / "pyproject.toml").main_branch
+    main = Config.load(project).main_branch
     if _git(root, "branch", "--show-current") != main:
         raise UserError(f"update merges into {main}: switch the root checkout to it first (`git switch {main}`)")
     mode = meta_mode(project)

@@ -1,30 +1,38 @@
-"""The file taxonomy (FROZEN / GLOBAL / APPEND-ONLY / REGULAR), read from `[tool.autoresearch]` in pyproject.toml.
+"""The file taxonomy (FROZEN / GLOBAL / APPEND-ONLY / REGULAR): which rule a path falls under.
 
-This table is the one source every guard reads: `autoresearch check`, the git pre-commit hook
-and the Claude Code hook. Patterns are repo-relative globs; `**` matches across folders.
+The patterns come from `[tool.autoresearch]` (see config.py) and are gitignore-style globs anchored at
+the checkout's root (`eval.py` is the root's eval.py, not tests/fixtures/eval.py; `**` crosses
+folders), matched with pathspec. `git_pathspecs` gives the same patterns to git commands with the
+`:(top,glob)` magic, whose semantics agree, so the guards and git never disagree on a path. Usage:
+
+    tax.is_frozen("src/autoresearch/cli.py"); tax.kind("RESEARCH_JOURNAL.md")   # 'GLOBAL'
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pathspec
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out, i = "", 0
-    while i < len(pattern):
-        if pattern.startswith("**", i):
-            out, i = out + ".*", i + 2
-        elif pattern[i] == "*":
-            out, i = out + "[^/]*", i + 1
-        elif pattern[i] == "?":
-            out, i = out + "[^/]", i + 1
-        else:
-            out, i = out + re.escape(pattern[i]), i + 1
-    return re.compile(out + r"\Z")
+def compile_patterns(patterns: tuple[str, ...]) -> pathspec.PathSpec:
+    """gitignore-style patterns anchored at the root (a leading `!` excludes)."""
+    import pathspec
+
+    anchored = [p if p.startswith(("/", "!/")) else ("!/" + p[1:] if p.startswith("!") else "/" + p) for p in patterns]
+    return pathspec.PathSpec.from_lines("gitwildmatch", anchored)
+
+
+def git_pathspecs(patterns: tuple[str, ...]) -> list[str]:
+    """The patterns as git pathspecs with the same meaning (for git log/diff over the whole repository)."""
+    return [f":(top,exclude,glob){p[1:].lstrip('/')}" if p.startswith("!") else f":(top,glob){p.lstrip('/')}" for p in patterns]
+
+
+def _clean(rel: str) -> str:
+    return rel.replace("\\", "/").removeprefix("./")
 
 
 @dataclass(frozen=True)
@@ -33,42 +41,19 @@ class Taxonomy:
     global_: tuple[str, ...]
     append_only: tuple[str, ...]
     main_branch: str = "main"
-    metric: str = "val_bpb"
-    direction: str = "lower"
 
-    @classmethod
-    def load(cls, pyproject: Path) -> Taxonomy:
-        try:
-            table = tomllib.loads(pyproject.read_text())["tool"]["autoresearch"]
-        except FileNotFoundError:
-            raise SystemExit(f"{pyproject}: not found; the taxonomy lives in [tool.autoresearch] there")
-        except (KeyError, tomllib.TOMLDecodeError) as e:
-            raise SystemExit(f"{pyproject}: no readable [tool.autoresearch] table ({e}); restore it with git checkout pyproject.toml")
-        direction = table.get("direction", "lower")
-        if direction not in ("lower", "higher"):
-            raise SystemExit(f"{pyproject}: [tool.autoresearch] direction is {direction!r}, expected 'lower' or 'higher'")
-        return cls.from_table(table)
-
-    @classmethod
-    def from_table(cls, table: dict) -> Taxonomy:
-        """From a parsed [tool.autoresearch] table."""
-        return cls(
-            frozen=tuple(table["frozen"]),
-            global_=tuple(table["global"]),
-            append_only=tuple(table["append_only"]),
-            main_branch=table.get("main_branch", "main"),
-            metric=table.get("metric", "val_bpb"),
-            direction=table.get("direction", "lower"),
-        )
+    @cached_property
+    def _specs(self) -> tuple[pathspec.PathSpec, pathspec.PathSpec, pathspec.PathSpec]:
+        return compile_patterns(self.frozen), compile_patterns(self.global_), compile_patterns(self.append_only)
 
     def is_frozen(self, rel: str) -> bool:
-        return _matches(self.frozen, rel)
+        return self._specs[0].match_file(_clean(rel))
 
     def is_global(self, rel: str) -> bool:
-        return _matches(self.global_, rel)
+        return self._specs[1].match_file(_clean(rel))
 
     def is_append_only(self, rel: str) -> bool:
-        return _matches(self.append_only, rel)
+        return self._specs[2].match_file(_clean(rel))
 
     def kind(self, rel: str) -> str:
         """FROZEN, GLOBAL, APPEND-ONLY or REGULAR (a file may be several; the strictest wins)."""
@@ -79,13 +64,3 @@ class Taxonomy:
         if self.is_append_only(rel):
             return "APPEND-ONLY"
         return "REGULAR"
-
-
-@cache
-def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    return tuple(_glob_regex(p) for p in patterns)
-
-
-def _matches(patterns: tuple[str, ...], rel: str) -> bool:
-    rel = rel.replace("\\", "/").removeprefix("./")
-    return any(p.match(rel) for p in _compiled(patterns))

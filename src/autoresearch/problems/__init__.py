@@ -1,0 +1,1 @@
+"""The shipped examples' eval steps: language modelling (lm) and image classification (digits)."""
