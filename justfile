@@ -132,8 +132,17 @@ queue-wait *IDS:
 queue-kill ID:
     autoresearch queue kill {{quote(ID)}}
 
-# a new project from this template: just new ../myproj [--project "..."] [--metric NAME] [--direction lower|higher] [--hypothesis-space "..."]
+# a new project from this template's last commit: just new ../myproj [--project "..."] [--metric NAME] [--direction lower|higher] [--hypothesis-space "..."] [--example lm]
 [no-cd]
 [positional-arguments]
 new DIR *ARGS:
     @shift 1; autoresearch init {{quote(DIR)}} "$@"
+
+# merge the template's last commit into this project (META_MODE: it changes FROZEN files): [--template PATH]
+[positional-arguments]
+update *ARGS:
+    autoresearch update "$@"
+
+# after a change to the dependencies in pyproject.toml: uv.lock, and constraints.txt (its pip export, which setup.sh installs)
+lock:
+    python -m pip install -q "uv==0.13.9" && uv lock && uv export --quiet --frozen --format requirements-txt --no-hashes --all-extras --no-emit-project --no-annotate -o constraints.txt
