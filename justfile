@@ -143,6 +143,6 @@ new DIR *ARGS:
 update *ARGS:
     autoresearch update "$@"
 
-# after a change to the dependencies in pyproject.toml: uv.lock, and constraints.txt (its pip export, which setup.sh installs)
+# after a change to the dependencies in pyproject.toml: constraints.txt, the lock of every platform (setup.sh installs it)
 lock:
-    python -m pip install -q "uv==0.13.9" && uv lock && uv export --quiet --frozen --format requirements-txt --no-hashes --all-extras --no-emit-project --no-annotate -o constraints.txt
+    bash .ci/lock

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up this project on a fresh machine: .venv with the locked environment, the autoresearch package
-# (editable) with pytest and just, and the git hooks. Every version comes from constraints.txt, the pip
-# export of uv.lock (`just lock` regenerates both); torch goes first, as the build of the locked release
+# (editable) with pytest and just, and the git hooks. Every version comes from constraints.txt, the lock
+# (`just lock` regenerates it); torch goes first, as the build of the locked release
 # that pip finds for this machine (the CPU build here; where `nvidia-smi` sees a GPU, it must be a CUDA one).
 # Usage: bash setup.sh              (then: source .venv/bin/activate; just eval)
 # Env:   PYTHON=python3.12          interpreter for the venv

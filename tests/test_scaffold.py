@@ -109,7 +109,7 @@ def test_init_copies_the_template_without_its_research(used_template: Path, tmp_
     assert main(["init", str(dest), *FLAGS]) == 0
     files = set(git(dest, "ls-files").splitlines())
     for rel in ("program.md", "eval.py", "train.py", "model.py", "justfile", "pyproject.toml", "setup.sh",
-                "uv.lock", "constraints.txt", ".gitignore", "1_ideas/_TEMPLATE.md", "9_reports/_TEMPLATE.md",
+                "constraints.txt", ".gitignore", "1_ideas/_TEMPLATE.md", "9_reports/_TEMPLATE.md",
                 "5_worktrees/.gitkeep", "0_docs/problem.md", "0_docs/papers/.gitkeep", "src/autoresearch/cli.py"):
         assert rel in files, rel
     assert [p.name for p in (dest / "1_ideas").iterdir()] == ["_TEMPLATE.md"]
@@ -340,7 +340,7 @@ def test_init_works_from_an_installed_wheel_given_a_template(used_template: Path
     assert f"from the autoresearch template {used_template} at " in out.stdout
     dest = tmp_path / "fromwheel"
     files = set(git(dest, "ls-files").splitlines())
-    assert {"program.md", "eval.py", "setup.sh", "uv.lock", "src/autoresearch/scaffold.py", "1_ideas/_TEMPLATE.md"} <= files
+    assert {"program.md", "eval.py", "setup.sh", "src/autoresearch/scaffold.py", "1_ideas/_TEMPLATE.md"} <= files
     assert not any("__pycache__" in f for f in files)
     assert (dest / "results.tsv").read_text() == HEADER
 
