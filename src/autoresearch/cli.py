@@ -522,6 +522,33 @@ def hooks_status() -> int:
     return hooks.status()
 
 
+@hooks_app.command(name="session-start")
+def hooks_session_start() -> int:
+    """The Claude Code SessionStart hook: the venv on PATH for later Bash calls, and the status and next step as context."""
+    import os
+
+    from autoresearch import session
+
+    try:
+        print(session.session_start(*_here(), sys.stdin.read(), os.environ.get("CLAUDE_ENV_FILE")))
+    except UserError as e:  # never fail the session: say what is wrong instead
+        print(f"autoresearch: {e}")
+    return 0
+
+
+@hooks_app.command(name="stop")
+def hooks_stop() -> int:
+    """The Claude Code Stop hook: with [tool.autoresearch] run_until, send the agent back to work until then."""
+    import json
+
+    from autoresearch import session
+
+    decision = session.stop_decision(*_here(), sys.stdin.read())
+    if decision is not None:
+        print(json.dumps(decision))
+    return 0
+
+
 # ------------------------------------------------------------------------------------------ queue
 
 
