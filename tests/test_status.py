@@ -145,12 +145,11 @@ def test_next_step_counts_the_ideas_until_implement_against_ideate_below(ready, 
     assert "3 of 5 ideas (IDEATE)" in out(capsys)
 
 
-def test_next_step_implement_once_the_gate_is_reached(ready, capsys):
-    set_config(ready, 'direction = "lower"\n', 'direction = "lower"\nideate_below = 3\n')
-    copies_of_one_idea(ready, 3)
+def test_next_step_implement_once_the_gate_of_30_is_reached(ready, capsys):
+    copies_of_one_idea(ready, 30)
     assert next_step(ready) == "IMPLEMENT: `autoresearch idea next` names the best untried idea; open it with `just wt SLUG`"
-    assert "3 of 3 ideas (IMPLEMENT)" in out(capsys)
-    for i in range(3):
+    assert "30 of 30 ideas (IMPLEMENT): 30 proposed" in out(capsys)
+    for i in range(30):
         ideas.set_field(Project.find(ready), f"idea-{i}", "status", "done")
     assert next_step(ready) == "IMPLEMENT, but no idea is proposed: write new ones (`just idea SLUG \"title\"`)"
 
