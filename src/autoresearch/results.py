@@ -272,8 +272,8 @@ def read(path: Path, metric: Metric) -> Record:
     if first != list(names):
         raise _header_error(path, first, names, metric.name)
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if b"\n\n" in data or data.count(b"\t") != (len(names) - 1) * lines:
-        raise _bad_line(path, names)  # polars would pad a short line with nulls or skip a blank one
+    if b"\n\n" in data or not data.endswith(b"\n") or data.count(b"\t") != (len(names) - 1) * lines:
+        raise _bad_line(path, names)  # polars would pad a short line with nulls, skip a blank one, or take a torn one
     try:
         df = pl.read_csv(data, separator="\t", schema=_schema(metric.name), quote_char=None, has_header=True)
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError):
