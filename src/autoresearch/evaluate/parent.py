@@ -366,7 +366,7 @@ class Trial:
         channel, theirs = pair()
         self.channel = channel
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "autoresearch.evaluate.child", str(theirs.fileno())],
+            [sys.executable, "-I", "-m", "autoresearch.evaluate.child", str(theirs.fileno()), str(os.getpid())],
             pass_fds=[theirs.fileno()], env=env, cwd=scratch, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
         )
