@@ -62,7 +62,7 @@ SCHEMA: tuple[Column, ...] = (
     Column("params", int, "model parameters, as the training process reports them"),
     Column("steps", int, "batches handed out"),
     Column("threads", int, "CPU threads of the training process"),
-    Column("reason", str, "why a crash happened: exception, nan, timeout, leak, interrupted, budget, tamper, output, sandbox; empty when ok"),
+    Column("reason", str, "why a crash happened: exception, nan, timeout, leak, interrupted, tamper, output, sandbox; empty when ok"),
     Column("verdict", str, "better, within-noise or worse than the mean of the parent's rows (same profile and budget) by the calibrated threshold; baseline for a run of the parent's own code; no-parent-rows; uncalibrated"),
     Column("code", str, "hash of the agent's code as it ran (the files of `[tool.autoresearch] code`)"),
     Column("parent", str, "code hash of the champion the run came from: main's code where the branch forked"),
