@@ -50,7 +50,7 @@ def code_at(project: Path, rev: str) -> str:
 def set_lr(checkout: Path, lr: str) -> None:
     """Change the fixture trainer's learning rate: another version of the agent's code."""
     path = checkout / "train.py"
-    text, n = re.subn(r"^LR = .*$", f"LR = {lr}", path.read_text(), flags=re.M)
+    text, n = re.subn(r"^LR = .*$", f"LR = {lr}", path.read_text(), flags=re.MULTILINE)
     assert n == 1
     path.write_text(text)
 

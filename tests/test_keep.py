@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autoresearch import calibrate, fingerprints, ideas, journal, keep, results, stats, worktrees
+from autoresearch import calibrate, fingerprints, ideas, keep, results, stats, worktrees
 from autoresearch.cli import main
 from autoresearch.config import Config
 from autoresearch.paths import Project
@@ -65,7 +65,7 @@ def code_at(repo: Path, rev: str) -> str:
 
 def set_lr(checkout: Path, lr: str) -> None:
     path = checkout / "train.py"
-    text, n = re.subn(r"^LR = .*$", f"LR = {lr}", path.read_text(), flags=re.M)
+    text, n = re.subn(r"^LR = .*$", f"LR = {lr}", path.read_text(), flags=re.MULTILINE)
     assert n == 1
     path.write_text(text)
 
