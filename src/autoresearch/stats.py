@@ -5,7 +5,7 @@ and the bootstrap, imported inside the functions that need them, so bookkeeping 
 only read a calibration never load scipy or numpy. Usage:
 
     d = min_detectable_effect(sigma=0.004, n_baseline=3)      # the calibrated noise threshold
-    verdict(1.87, best=1.90, threshold=d)                     # 'better', 'within-noise', 'worse', ...
+    verdict(1.87, [1.90, 1.91], threshold=d, metric=Metric("val_bpb", "lower"))   # 'better', 'within-noise', ...
     p = paired_difference(a=[1.90, 1.91, 1.89], b=[1.87, 1.88, 1.87])   # B - A, seed by seed
     compare_verdict(p)                                        # 'better' when the whole interval favours B
 
