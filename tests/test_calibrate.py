@@ -246,13 +246,22 @@ def test_the_record_is_signed_and_names_the_code_it_measured(project: Path, fake
 
 
 def test_calibrate_keeps_the_other_profiles_entries(project: Path, fake):
-    folder = project / ".autoresearch"
-    folder.mkdir()
-    (folder / "calibration.json").write_text(json.dumps({"profiles": {"cuda": {"threshold": 0.005}}}))
+    from autoresearch.calibrate import write_record
+    from autoresearch.paths import Project
+
+    write_record(Project.find(project), "cuda", {"threshold": 0.005})
     fake({"values": {"0": 1.9, "1": 1.902}})
     assert main(["calibrate", "--seeds", "2", "--profile", "tiny"]) == 0
     profiles = record(project)["profiles"]
-    assert profiles["cuda"] == {"threshold": 0.005} and profiles["tiny"]["n"] == 2
+    assert profiles["cuda"]["threshold"] == 0.005 and profiles["tiny"]["n"] == 2
+
+
+def test_a_hand_written_calibration_entry_is_refused(project: Path, fake):
+    folder = project / ".autoresearch"
+    folder.mkdir()
+    (folder / "calibration.json").write_text(json.dumps({"profiles": {"tiny": {"threshold": 0.5}}}))
+    fake({"values": {"0": 1.9, "1": 1.902}})
+    assert main(["calibrate", "--seeds", "2", "--profile", "tiny"]) == 1
 
 
 def test_a_noisy_metric_fails_prints_the_remedies_and_exits_1(project: Path, fake, capsys):
