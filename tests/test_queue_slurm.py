@@ -138,7 +138,7 @@ def state_of(project: Path, job_id: str) -> str:
 def test_a_queued_eval_runs_on_slurm_and_its_row_carries_the_label(cluster_project: Path, capsys):
     code, out = queue(capsys, "add", "--backend", "slurm", "--label", LABEL, "--", sys.executable, *EVAL)
     assert code == 0, out
-    job_id = out.strip()
+    job_id = out.splitlines()[0].strip()  # stdout first: the id; stderr says which backend took it
     assert job_id.isdigit()
 
     code, out = queue(capsys, "wait", "--backend", "slurm", job_id)
@@ -166,7 +166,7 @@ def test_a_queued_eval_runs_on_slurm_and_its_row_carries_the_label(cluster_proje
 def test_a_job_sees_its_label_and_its_gpu_and_follow_prints_its_output(cluster_project: Path, capsys):
     script = 'echo "label=[$AUTORESEARCH_LABEL] gpu=[$CUDA_VISIBLE_DEVICES]"'
     code, out = queue(capsys, "add", "--backend", "slurm", "--label", LABEL, "--", "sh", "-c", script)
-    job_id = out.strip()
+    job_id = out.splitlines()[0].strip()
     code, out = queue(capsys, "follow", "--backend", "slurm", job_id)
     assert code == 0, out
     # --gpu auto asks for the configured GRES (gpu:1); the test cluster's one pretend GPU is index 0.
@@ -175,7 +175,7 @@ def test_a_job_sees_its_label_and_its_gpu_and_follow_prints_its_output(cluster_p
 
 def test_kill_cancels_a_running_job_and_status_shows_it_cancelled(cluster_project: Path, capsys):
     code, out = queue(capsys, "add", "--backend", "slurm", "--gpu", "none", "--label", "Q: can a job be killed? H: yes", "--", "sleep", "300")
-    job_id = out.strip()
+    job_id = out.splitlines()[0].strip()
     until(lambda: state_of(cluster_project, job_id) == "running", 30, f"job {job_id} to run")
 
     code, out = queue(capsys, "kill", "--backend", "slurm", job_id)
@@ -203,7 +203,7 @@ def test_the_dashboard_summary_lists_the_jobs(cluster_project: Path, capsys):
     assert "no jobs of this project yet" in str(summary(Project.find(cluster_project))[0])
     code, out = queue(capsys, "add", "--gpu", "none", "--label", "Q: is it listed? H: yes", "--", "true")
     assert code == 0
-    until(lambda: state_of(cluster_project, out.strip()) == "done", 30, "the job to end")
+    until(lambda: state_of(cluster_project, out.splitlines()[0].strip()) == "done", 30, "the job to end")
     console = Console(width=200, record=True)
     panel, not_journaled = summary(Project.find(cluster_project))
     console.print(panel)
