@@ -3,9 +3,11 @@
 Usage: python bench/run_all.py [--only NAME ...] [--skip NAME ...] [--quick] [--strict]   (or: just bench)
 
 Each benchmark runs as its own process (its table streams through) and writes out/<name>.json;
-the summary is read back from those files. Takes about 6 minutes on 2 CPU cores, most of it the
-cpu-profile eval. --quick runs tiny sizes (seconds; the figures mean nothing, the scripts run).
-Exit 1 when a benchmark could not run, and with --strict also when a figure misses its target.
+the summary is read back from those files. Takes about 10 minutes on 2 quiet CPU cores, most of it
+the two cpu-profile trainings of `boundary`. --quick passes each its --quick: tiny sizes (a few
+minutes; the figures mean nothing, the scripts run end to end). Exit 1 when a benchmark could
+not run, and with --strict also when a figure misses its target. The GPU benchmark is apart:
+`bash bench/gpu.sh` (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -17,24 +19,14 @@ import sys
 import time
 from pathlib import Path
 
-from common import OUT, PY, REPO, busy_warning, env, verdict
+from common import OUT, PY, REPO, Figure, busy_warning, console, env, verdict
 
 BENCH = Path(__file__).resolve().parent
-BENCHMARKS = ("cli_startup", "results_scale", "train_throughput", "eval_overhead", "smoke_time", "calibration")
-QUICK: dict[str, list[str]] = {
-    "cli_startup": ["--repeats", "1"],
-    "results_scale": ["--rows", "1000", "--repeats", "1", "--appends", "4"],
-    "train_throughput": ["--tokens", "2048", "--peak-size", "256", "--no-warmup"],
-    "eval_overhead": ["--quick"],
-    "smoke_time": ["--repeats", "1", "--no-warmup"],
-    "calibration": [],
-}
+BENCHMARKS = ("cli_startup", "results_scale", "boundary", "train_throughput", "threads", "smoke_time")
 
 
 def summary(out: Path, names: list[str]) -> tuple[list[tuple[str, str, str, str, str]], int]:
     """(benchmark, figure, value, target, verdict) for every figure with a target, and the number missed."""
-    from common import Figure
-
     rows, missed = [], 0
     for name in names:
         path = out / f"{name}.json"
@@ -64,27 +56,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     failed = []
     for name in names:
-        extra = QUICK[name] if args.quick else []
+        (args.out / f"{name}.json").unlink(missing_ok=True)  # a failed run must not show an earlier run's figures
         print(f"\n== {name} ==", flush=True)
         t0 = time.perf_counter()
-        code = subprocess.run([PY, str(BENCH / f"{name}.py"), *extra, "--out", str(args.out)], cwd=REPO, env=env()).returncode
+        cmd = [PY, str(BENCH / f"{name}.py"), *(["--quick"] if args.quick else []), "--out", str(args.out)]
+        code = subprocess.run(cmd, check=False, cwd=REPO, env=env()).returncode
         print(f"({name}: {time.perf_counter() - t0:.0f} s)", flush=True)
         if code != 0:
             failed.append(name)
 
-    from rich.console import Console
     from rich.table import Table
 
     rows, missed = summary(args.out, names)
-    table = Table(title="\nSummary: every figure with a target" + (" (--quick: sizes too small to mean anything)" if args.quick else ""),
-                  title_justify="left", show_edge=False, pad_edge=False)
+    title = "\nSummary: every figure with a target" + (" (--quick: sizes too small to mean anything)" if args.quick else "")
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for column in ("benchmark", "figure", "value", "target", ""):
         table.add_column(column, justify="right" if column == "value" else "left", no_wrap=column != "value")
     for row in rows:
         table.add_row(*row, style="green" if row[-1] == "pass" else "bold red")
-    console = Console() if Console().is_terminal else Console(width=140)
-    console.print(table)
-    console.print(f"{len(rows) - missed} of {len(rows)} targets met; figures in {args.out}/; record them in BENCHMARKS.md", highlight=False)
+    c = console()
+    c.print(table)
+    c.print(f"{len(rows) - missed} of {len(rows)} targets met; figures in {args.out}/; record them in BENCHMARKS.md", highlight=False)
     if failed:
         print(f"benchmarks that could not run: {', '.join(failed)}", file=sys.stderr)
         return 1
