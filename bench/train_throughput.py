@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import sys
 import time
 from pathlib import Path
@@ -133,16 +134,19 @@ def main(argv: list[str] | None = None) -> int:
         batch_tokens = problem.sampler.units(train.BATCH_SIZES[args.profile])
         if args.warmup:  # allocator, thread pool, first-call costs (and compilation on CUDA)
             small = load_problem(root, args.profile, 2 * batch_tokens)
-            run_train(train, small, 0)
-            run_loop(train, small, 0, "train.py")
-            run_loop(train, small, 0, "adamw")
+            with contextlib.redirect_stdout(io.StringIO()):
+                run_train(train, small, 0)
+                run_loop(train, small, 0, "train.py")
+                run_loop(train, small, 0, "adamw")
         times: dict[str, list[float]] = {"train.py": [], "bare": [], "adamw": []}
         tokens = set()
         model = None
         for i in range(args.repeats):
             names = list(times)
             for name in names[i % 3 :] + names[: i % 3]:  # each loop takes each place in the order in turn
-                seconds, units, model = run_train(train, problem, i) if name == "train.py" else run_loop(train, problem, i, "train.py" if name == "bare" else "adamw")
+                # stdout as the training process has it (a pipe): train.py draws no progress bar there
+                with contextlib.redirect_stdout(io.StringIO()):
+                    seconds, units, model = run_train(train, problem, i) if name == "train.py" else run_loop(train, problem, i, "train.py" if name == "bare" else "adamw")
                 times[name].append(seconds)
                 tokens.add(units)
     assert len(tokens) == 1, f"the loops saw different numbers of tokens: {tokens}"
