@@ -402,12 +402,17 @@ class Init:
 
 @dataclass
 class Check:
-    """Check the whole project against the file rules; one line per violation (exit 1), warnings, or 'check: ok'."""
+    """Check the whole project against the file rules and main's history; one line per violation (exit 1), warnings, or 'check: ok'."""
+
+    restore_rows: bool = False
+    """append to results.tsv the rows of run folders (7_runs/*/row.tsv) that it lacks, then stop"""
+    repair: str = ""
+    """a journal whose entries main's history edited: put them back in the working copy (commit it after), then stop"""
 
     def run(self) -> int:
         from autoresearch import check
 
-        return check.print_check(_project())
+        return check.print_check(_project(), self.repair, self.restore_rows)
 
 
 @dataclass
@@ -467,6 +472,20 @@ class HooksStatus:
 
 
 @dataclass
+class HooksMetaTrailer:
+    """The git prepare-commit-msg hook: when META_MODE is on and the commit changes FROZEN files, add a signed Meta-Mode trailer."""
+
+    message_file: Annotated[str, Positional, tyro.conf.arg(metavar="FILE")]
+    source: Annotated[str, Positional, tyro.conf.arg(metavar="SOURCE")] = ""
+    sha: Annotated[str, Positional, tyro.conf.arg(metavar="SHA")] = ""
+
+    def run(self) -> int:
+        from autoresearch import hooks
+
+        return hooks.meta_trailer(self.message_file, self.source)
+
+
+@dataclass
 class Hooks:
     """The git hooks that run `guard commit` on every commit, in every worktree."""
 
@@ -474,6 +493,7 @@ class Hooks:
         Union[
             Annotated[HooksInstall, subcommand("install")],
             Annotated[HooksStatus, subcommand("status")],
+            Annotated[HooksMetaTrailer, subcommand("meta-trailer")],
         ],
         Cmd,
     ]
