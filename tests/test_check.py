@@ -263,8 +263,8 @@ def test_a_row_signed_on_another_machine_is_a_warning(project: Path, tmp_path: P
     monkeypatch.setenv("AUTORESEARCH_KEYS", str(tmp_path / "keys"))
     code, out = check(capsys)
     assert code == 0 and out[0] == (
-        f"warning: results.tsv: line 2 is signed with a key this machine does not have: made on another machine "
-        f"(its key, copied into {tmp_path / 'keys'}, lets check verify them)"
+        f"warning: results.tsv: line 2 is signed with a key this machine does not have: made on another machine (copy its key file "
+        f"into {tmp_path / 'keys'} to verify them), or forged with an invented key id (if every eval ran on this machine, they are forged)"
     )
 
 

@@ -416,7 +416,7 @@ def trailer_verdict(message: str, tree: str) -> str:
     for line in message.splitlines():
         if line.startswith(f"{TRAILER}:"):
             sig = (line.removeprefix(f"{TRAILER}:").split() or [""])[0]
-            verdict = verify(trailer_text(tree), sig)
+            verdict = verify(trailer_text(tree), sig) if SIGNATURE.fullmatch(sig) else "forged"
             if verdict == "ok":
                 return "ok"
             best = "unknown-key" if verdict == "unknown-key" or best == "unknown-key" else "forged"
@@ -426,12 +426,12 @@ def trailer_verdict(message: str, tree: str) -> str:
 @dataclass
 class FrozenHistory:
     breaks: list[Break]
-    warnings: list[str]
     versions: list[str]
     """commits whose FROZEN files are an authorised version (including history older than audit_since)"""
 
 
 def frozen_history(hist: History, config: Config, cache: Cache) -> FrozenHistory:
+    from autoresearch.signing import key_dir
     from autoresearch.taxonomy import git_pathspecs
 
     root = hist.root
@@ -446,7 +446,7 @@ def frozen_history(hist: History, config: Config, cache: Cache) -> FrozenHistory
     todo = [c for c in candidates if f"trailer {c} ok" not in cache]
     messages = repo.commit_messages(root, todo)
     hist.subjects.update({c: m.split("\n", 1)[0] for c, (_, m) in messages.items()})
-    breaks, warnings, authorised = [], [], [c for c in candidates if c not in messages]
+    breaks, authorised = [], [c for c in candidates if c not in messages]
     flagged = []
     for c in todo:
         tree, message = messages[c]
@@ -454,9 +454,6 @@ def frozen_history(hist: History, config: Config, cache: Cache) -> FrozenHistory
         if verdict == "ok":
             cache.add(f"trailer {c} ok")
             authorised.append(c)
-        elif verdict == "unknown-key":
-            authorised.append(c)
-            warnings.append(f"{hist.name(c)} changed FROZEN files with a Meta-Mode trailer signed on another machine (a key this machine does not have): not verified here")
         else:
             flagged.append((c, verdict))
     parents = dict(hist.commits)
@@ -464,15 +461,18 @@ def frozen_history(hist: History, config: Config, cache: Cache) -> FrozenHistory
     for (c, verdict), names in zip(flagged, files):
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         what = "a merge whose FROZEN files differ from every parent" if len(parents.get(c, ())) > 1 else "changed FROZEN files"
-        why = (
-            "and has no Meta-Mode trailer (the prepare-commit-msg hook writes one when META_MODE is on): made without META_MODE, or with the hooks skipped"
-            if verdict == "missing"
-            else "and its Meta-Mode trailer was not written by the hook (typed by hand or copied from another commit)"
-        )
+        why = {
+            "missing": "and has no Meta-Mode trailer (the prepare-commit-msg hook writes one when META_MODE is on): made without META_MODE, or with the hooks skipped",
+            "forged": "and its Meta-Mode trailer was not written by the hook (typed by hand or copied from another commit)",
+            "unknown-key": (
+                "and its Meta-Mode trailer is signed with a key this machine does not have: made on another machine (copy that machine's "
+                f"key file into {key_dir()} to verify it), or typed by hand with an invented key id"
+            ),
+        }[verdict]
         breaks.append(Break(c, f"{hist.name(c)}: {what} ({shown}) {why}; rows made with it are not trusted"))
     old = [] if hist.since is None else repo.git(root, "log", "--full-history", "--format=%H", hist.since, "--", *specs).split()
     versions = list(dict.fromkeys([hist.first, *([hist.since] if hist.since else []), *old, *authorised]))
-    return FrozenHistory(hist.oldest_first(breaks), warnings, versions)
+    return FrozenHistory(hist.oldest_first(breaks), versions)
 
 
 def eval_hashes(hist: History, config: Config, commits: Iterable[str], cache: Cache) -> set[str]:

@@ -80,7 +80,6 @@ def run_checks(project: Project) -> Findings:
         found.warnings.append(cache.note)
     acks, ack_warnings = audit.acknowledgements(project)
     frozen = audit.frozen_history(hist, config, cache)
-    found.warnings += frozen.warnings
     unsettled = [b for b in frozen.breaks if b.commit not in acks]
     checkouts = [
         Checkout(wt.path, wt.branch, _label(wt.path.resolve(), root.resolve())) for wt in repo.worktrees(root) if wt.path.exists()
@@ -280,8 +279,9 @@ def _check_results(
         from autoresearch.signing import key_dir
 
         found.warnings.append(
-            f"results.tsv: {_lines([n for n, _ in rows.unknown_key])} {_are(rows.unknown_key)} signed with a key this machine does not have: made on another machine "
-            f"(its key, copied into {key_dir()}, lets check verify them)"
+            f"results.tsv: {_lines([n for n, _ in rows.unknown_key])} {_are(rows.unknown_key)} signed with a key this machine does not have: "
+            f"made on another machine (copy its key file into {key_dir()} to verify them), or forged with an invented key id "
+            "(if every eval ran on this machine, they are forged)"
         )
     unknown = set(rows.eval_hashes)
     if unknown:
