@@ -9,8 +9,14 @@ alone: one row per seed to the ROOT results.tsv (smoke writes none), with a run 
 Editing this file needs META_MODE=1 (see program.md).
 """
 
-from autoresearch.evaluate import Metric, Profile, start
-from autoresearch.problems import lm
+import os
+import sys
+
+if not sys.flags.isolated:  # nothing in this folder may shadow the toolkit: rerun isolated (python -I)
+    os.execv(sys.executable, [sys.executable, "-I", *sys.argv])
+
+from autoresearch.evaluate import Metric, Profile, start  # noqa: E402
+from autoresearch.problems import lm  # noqa: E402
 
 METRIC = Metric("val_bpb", "lower")  # bits per byte of the validation documents
 DATA = "synthetic"  # or "text:PATH": a .txt/.md file, a folder of them, or a glob (relative to the root checkout)

@@ -201,7 +201,7 @@ def test_a_journal_write_that_fails_midway_leaves_the_old_file_and_no_temp_file(
 def test_an_idea_edit_that_fails_midway_leaves_the_old_file(project: Path, monkeypatch) -> None:
     from autoresearch import ideas
 
-    path = ideas.new_idea(Project.find(), "rotary", "Rotary")
+    path = ideas.new_idea(Project.find(), "rotary", "Rotary").path
     old = path.read_text()
     monkeypatch.setattr(os, "replace", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError, match="disk full"):

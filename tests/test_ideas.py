@@ -23,7 +23,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def test_new_idea_writes_dated_file_from_template(project: Path) -> None:
-    path = ideas.new_idea(Project.find(), "rotary-base", "Rotary base: 50k", "Longer range helps topics.")
+    path = ideas.new_idea(Project.find(), "rotary-base", "Rotary base: 50k", "Longer range helps topics.").path
     assert path.parent == project / "1_ideas"
     assert path.name.endswith("_rotary-base.md") and len(path.name) == len("2025-01-01_rotary-base.md")
     text = path.read_text()
@@ -58,11 +58,11 @@ def test_bad_slug_cli_says_one_line_and_exits_1(project: Path, capsys: pytest.Ca
 
 
 def test_slug_of_48_characters_is_fine(project: Path) -> None:
-    assert ideas.new_idea(Project.find(), "x" * 48, "long").exists()
+    assert ideas.new_idea(Project.find(), "x" * 48, "long").path.exists()
 
 
 def test_duplicate_slug_under_another_date_is_refused(project: Path, capsys: pytest.CaptureFixture) -> None:
-    first = ideas.new_idea(Project.find(), "warmup", "Longer warmup")
+    first = ideas.new_idea(Project.find(), "warmup", "Longer warmup").path
     old = first.rename(first.with_name("2020-01-01_warmup.md"))
     before = snapshot(project / "1_ideas")
     assert main(["idea", "new", "warmup", "--title", "again"]) == 1
@@ -91,7 +91,7 @@ def test_misnamed_idea_file_is_an_error_that_says_how_to_fix(project: Path) -> N
 
 
 def test_critique_is_appended_dated_and_old_bytes_stay_a_prefix(project: Path) -> None:
-    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup")
+    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup").path
     before = path.read_bytes()
     ideas.add_critique(Project.find(), "warmup", text="Failure mode: the schedule hides the effect.")
     middle = path.read_bytes()
@@ -105,7 +105,7 @@ def test_critique_is_appended_dated_and_old_bytes_stay_a_prefix(project: Path) -
 
 
 def test_critique_opens_a_section_when_the_file_ends_elsewhere(project: Path) -> None:
-    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup")
+    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup").path
     with path.open("a") as f:
         f.write("\n## Notes\n\nsomething")  # no trailing newline either
     before = path.read_bytes()
@@ -117,7 +117,7 @@ def test_critique_opens_a_section_when_the_file_ends_elsewhere(project: Path) ->
 
 @pytest.mark.parametrize("args", [[], ["--text", "x", "--file", "c.md"]])
 def test_critique_needs_exactly_one_of_text_and_file(project: Path, capsys: pytest.CaptureFixture, args: list[str]) -> None:
-    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup")
+    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup").path
     before = path.read_bytes()
     assert main(["idea", "critique", "warmup", *args]) == 1
     assert "exactly one" in capsys.readouterr().err
@@ -125,7 +125,7 @@ def test_critique_needs_exactly_one_of_text_and_file(project: Path, capsys: pyte
 
 
 def test_critique_from_a_file_and_from_stdin(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup")
+    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup").path
     (project / "c.md").write_text("from a file\n")
     assert main(["idea", "critique", "warmup", "--file", "c.md"]) == 0
     monkeypatch.setattr(sys, "stdin", io.StringIO("from stdin\n"))
@@ -135,7 +135,7 @@ def test_critique_from_a_file_and_from_stdin(project: Path, monkeypatch: pytest.
 
 
 def test_rate_and_set_status_edit_the_front_matter(project: Path) -> None:
-    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup", "h")
+    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup", "h").path
     body_before = path.read_text().split("---", 2)[2]
     assert main(["idea", "rate", "warmup", "7"]) == 0
     assert main(["idea", "set-status", "warmup", "rejected"]) == 0
@@ -145,12 +145,96 @@ def test_rate_and_set_status_edit_the_front_matter(project: Path) -> None:
     assert not [p for p in (project / "1_ideas").iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.parametrize("title", ["Rotary base: 50k", "A title: with 'quotes'", 'say "hi" # not a comment', "'quoted'", "- a dash", "yes", "123", "{x}"])
+def test_a_title_with_yaml_syntax_round_trips_and_keeps_the_look(project: Path, title: str) -> None:
+    path = ideas.new_idea(Project.find(), "tricky", title).path
+    ideas.set_field(Project.find(), "tricky", "rating", 4)
+    assert ideas.parse_idea(path).title == title
+    lines = path.read_text().split("\n")
+    assert lines[0] == "---" and [line.partition(":")[0] for line in lines[1:6]] == list(ideas.FIELDS)
+    assert f"# {title}\n" in path.read_text()  # the body's heading holds the title as typed
+    assert "rating: 4" in lines and "status: proposed" in lines
+
+
+def test_a_new_idea_is_unrated_with_an_empty_rating_line(project: Path) -> None:
+    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup").path
+    assert "\nrating:\n---\n" in path.read_text()
+    assert ideas.parse_idea(path).rating is None
+
+
+def test_set_field_keeps_an_odd_body_byte_for_byte_and_other_fields(project: Path) -> None:
+    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup").path
+    front, _ = path.read_text().split("\n---\n", 1)
+    odd = "\n\n# Longer warmup  \n\n---\n\nkey: not front matter\r\n\t## Hypothesis\nno final newline"
+    path.write_bytes(f"{front}\nowner: ana\n---\n{odd}".encode())
+    ideas.set_field(Project.find(), "warmup", "status", "done")
+    after_front, after_body = path.read_bytes().decode().split("\n---\n", 1)
+    assert after_body == odd
+    assert "status: done" in after_front and "owner: ana" in after_front
+
+
+@pytest.mark.parametrize(("front", "message"), [
+    ("slug: warmup\ntitle: a: b\n", "line 3: the front matter is not valid YAML"),
+    ("slug: warmup\ntitle: [unclosed\n", "not valid YAML"),
+    ("- a list\n", "not `key: value` lines"),
+    ("slug: warmup\ntitle:\n  nested: x\nstatus: proposed\ncreated: x\nrating:\n", "field 'title' is not a single value"),
+    ("slug: warmup\ntitle: t\n", "lacks status, created, rating"),
+])
+def test_a_broken_front_matter_names_the_file_and_the_fix(project: Path, front: str, message: str) -> None:
+    path = project / "1_ideas" / "2025-01-01_warmup.md"
+    path.write_text(f"---\n{front}---\n\n# body\n")
+    with pytest.raises(UserError, match=message) as error:
+        ideas.parse_idea(path)
+    assert str(error.value).startswith(str(path))
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("# no front matter\n", "must start with a `---` line"),
+    ("---\nslug: warmup\n# body\n", "no closing `---` line; add it"),
+])
+def test_a_missing_front_matter_delimiter_is_named(project: Path, text: str, message: str) -> None:
+    path = project / "1_ideas" / "2025-01-01_warmup.md"
+    path.write_text(text)
+    with pytest.raises(UserError, match=message):
+        ideas.parse_idea(path)
+    with pytest.raises(UserError, match=message):
+        ideas.set_field(Project.find(), "warmup", "rating", 3)
+    assert path.read_text() == text
+
+
+def test_idea_new_warns_with_the_three_nearest_when_the_idea_was_written_or_tried(
+    project: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from autoresearch import journal
+
+    p = Project.find()
+    ideas.new_idea(p, "rotary-base", "Rotary base 50k", "A larger rotary base keeps distant positions distinguishable.")
+    ideas.new_idea(p, "swiglu", "SwiGLU feed-forward", "A gated MLP lowers val_bpb at equal parameters.")
+    ideas.new_idea(p, "dropout-off", "Remove dropout", "One epoch over fresh data cannot overfit.")
+    journal.add_entry(p, "research", "rotary base 50k: within noise", slug="rotary-base",
+                      observation="val_bpb 1.8712 vs 1.8720 over 3 seeds", inference="positions are distinct at the default base")
+    capsys.readouterr()
+    assert main(["idea", "new", "rotary-50k", "--title", "Rotary base of 50k",
+                 "--hypothesis", "A larger rotary base keeps far-apart positions distinguishable."]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip().endswith("_rotary-50k.md") and Path(out.strip()).exists()  # written all the same; stdout is the path
+    lines = err.splitlines()
+    assert lines[0].startswith("warning: 'rotary-50k' is close to what was already written or tried") and len(lines) == 4
+    assert lines[1].split()[1:] == ["idea", "rotary-base"] and float(lines[1].split()[0]) >= 0.28
+    assert any(line.split()[1] == "journal" and "rotary base 50k: within noise" in line for line in lines[2:])
+
+    assert main(["idea", "new", "ema", "--title", "EMA of the weights",
+                 "--hypothesis", "Evaluating an exponential moving average of the parameters generalises better."]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip().endswith("_ema.md") and err == ""
+
+
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("rating", 0, "out of range"), ("rating", 11, "out of range"), ("rating", "x", "out of range"),
     ("status", "maybe", "not one of"), ("title", "x", "cannot be set"),
 ])
 def test_set_field_refuses_bad_values_and_writes_nothing(project: Path, field: str, value, message: str) -> None:
-    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup")
+    path = ideas.new_idea(Project.find(), "warmup", "Longer warmup").path
     before = path.read_bytes()
     with pytest.raises(UserError, match=message):
         ideas.set_field(Project.find(), "warmup", field, value)

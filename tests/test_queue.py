@@ -37,21 +37,21 @@ def test_gpu_is_auto_none_or_an_index():
             parse_gpu(bad)
 
 
-def test_settings_default_to_pueue_when_the_table_is_absent(tmp_path: Path):
+def test_settings_default_to_auto_when_the_table_is_absent(tmp_path: Path):
     (tmp_path / "pyproject.toml").write_text("[tool.autoresearch]\nmetric = 'val_bpb'\n")
-    assert QueueSettings.load(tmp_path / "pyproject.toml") == QueueSettings("pueue", SlurmSettings())
+    assert QueueSettings.load(tmp_path / "pyproject.toml") == QueueSettings("auto", SlurmSettings())
 
 
 def test_the_template_pyproject_declares_the_queue_settings(project: Path):
     settings = QueueSettings.load(project / "pyproject.toml")
-    assert settings.backend == "pueue"
+    assert settings.backend == "auto"
     assert settings.slurm == SlurmSettings(partition="", gres="gpu:1", time="01:00:00", extra=(), output=".autoresearch/queue")
 
 
 @pytest.mark.parametrize(
     "table, message",
     [
-        ('backend = "celery"', "backend is 'celery', expected one of pueue, slurm"),
+        ('backend = "celery"', "backend is 'celery', expected one of auto, pueue, tsp, slurm"),
         ('[tool.autoresearch.queue.slurm]\npartitions = "gpu"', "unknown keys \\['partitions'\\]"),
         ('[tool.autoresearch.queue.slurm]\nextra = "--qos=low"', "extra is '--qos=low', expected a list of strings"),
         ("[tool.autoresearch.queue.slurm]\ntime = 60", "time is 60, expected a string"),
@@ -64,7 +64,7 @@ def test_bad_queue_settings_name_the_table_and_the_key(tmp_path: Path, table: st
 
 
 def no_engines(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A PATH with only python on it: neither pueue nor Slurm."""
+    """A PATH with only python on it: no pueue, task-spooler or Slurm."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "python").symlink_to(sys.executable)
@@ -74,13 +74,15 @@ def no_engines(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 PRINT_LABEL = ["python", "-c", "import os; print('label:', os.environ['AUTORESEARCH_LABEL'])"]
 
 
-def test_add_without_an_engine_explains_how_to_install_pueue_and_queues_nothing(project, monkeypatch, capsys, tmp_path):
+def test_add_without_an_engine_explains_how_to_install_each_and_queues_nothing(project, monkeypatch, capsys, tmp_path):
     no_engines(monkeypatch, tmp_path)
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # not a TTY
     assert main(["queue", "add", "--label", LABEL, "--", *PRINT_LABEL]) == 1
     out = capsys.readouterr()
-    assert "nothing was queued: pueue is not installed" in out.err
+    assert "nothing was queued: no queue engine can take jobs here: pueue is not installed" in out.err
     assert "cargo install --locked pueue" in out.err and "pueued -d" in out.err
+    assert "task-spooler is not installed" in out.err and "apt-get install task-spooler" in out.err
+    assert "Slurm's sbatch, scontrol, scancel, sacct not on PATH" in out.err
     assert "--foreground" in out.err
     assert "label:" not in out.out  # it did not run
 
@@ -121,7 +123,7 @@ def test_add_refuses_a_bad_label_before_touching_any_engine(project, capsys):
     assert "does not read 'Q: <question> H: <hypothesis>'" in capsys.readouterr().err
 
 
-def test_summary_is_none_when_the_configured_engine_is_not_installed(project, monkeypatch, tmp_path):
+def test_summary_is_none_when_no_engine_is_installed(project, monkeypatch, tmp_path):
     no_engines(monkeypatch, tmp_path)
     from autoresearch.paths import Project
     from autoresearch.queue import summary

@@ -26,11 +26,11 @@ from queue_jobs import make_row_writing, until
 from autoresearch.cli import main
 from autoresearch.errors import UserError
 from autoresearch.paths import Project
+from autoresearch.queue.base import gpus_from_nvidia_smi
 from autoresearch.queue.commands import make_backend
 from autoresearch.queue.pueue import (
     add_args,
     choose_group,
-    gpus_from_nvidia_smi,
     group_load,
     parse_status,
     task_to_job,
@@ -257,10 +257,10 @@ def test_a_daemon_that_does_not_answer_is_reported(project: Path, tmp_path: Path
     (bin_dir / "pueue").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     monkeypatch.setattr(sys, "stdin", open(os.devnull))
-    assert main(["queue", "add", "--label", LABEL, "--", "true"]) == 1
+    assert main(["queue", "add", "--backend", "pueue", "--label", LABEL, "--", "true"]) == 1  # auto would go on to tsp
     err = capsys.readouterr().err
     assert "pueue's daemon is not answering (Error: Failed to connect to the daemon): start it with `pueued -d`" in err
-    assert main(["queue", "status"]) == 1
+    assert main(["queue", "status", "--backend", "pueue"]) == 1
 
 
 # ---- a real pueue daemon (only where pueue is installed)

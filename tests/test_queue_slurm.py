@@ -192,7 +192,7 @@ def test_the_dashboard_summary_lists_the_jobs(cluster_project: Path, capsys):
     from autoresearch.queue import summary
 
     pyproject = cluster_project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('backend = "pueue"', 'backend = "slurm"'))
+    pyproject.write_text(pyproject.read_text().replace('backend = "auto"', 'backend = "slurm"'))
     assert QueueSettings.load(pyproject).backend == "slurm"
     assert "no jobs of this project yet" in str(summary(Project.find(cluster_project)))
     code, out = queue(capsys, "add", "--gpu", "none", "--label", "Q: is it listed? H: yes", "--", "true")
@@ -201,7 +201,7 @@ def test_the_dashboard_summary_lists_the_jobs(cluster_project: Path, capsys):
     console = Console(width=200, record=True)
     console.print(summary(Project.find(cluster_project)))
     text = console.export_text()
-    assert "Q: is it listed? H: yes" in text and "1 done" in text
+    assert "Q: is it listed? H: yes" in text and "1 finished" in text
 
 
 def test_an_unreachable_controller_is_reported_not_hidden(project: Path, monkeypatch, capsys, tmp_path: Path):

@@ -7,23 +7,29 @@ marked `calibration`; smoke writes none). The checks, one table row each, are th
 requirements" of program.md: the runtime inside the profile's window, the spread across seeds, the
 minimum detectable effect against the project's meaningful effect, determinism (the first seed run
 twice), and a fixed validation split (its hash). The figures go to .autoresearch/calibration.json
-(`threshold`, the minimum detectable effect, is what every verdict uses: see `stats`) and to a
-dated entry of meta_journal.md, whether the checks pass or not; on a failure the remedies are
+(`threshold`, the minimum detectable effect, is what every verdict uses: see `stats`; each entry
+is signed with the project key) and to a dated entry of RESEARCH_JOURNAL.md, whether the checks
+pass or not, so the agent may run calibration and commit its record. On a failure the remedies are
 printed and the exit code is 1.
 """
 
 from __future__ import annotations
 
 import json
-import tomllib
+import subprocess
+import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autoresearch import stats
 from autoresearch.errors import UserError
 
 if TYPE_CHECKING:
+    from autoresearch.config import Config
     from autoresearch.paths import Project
 
 
@@ -37,7 +43,7 @@ class Window:
 # The runtime window of one whole eval.py run (process start to exit), by profile name; a profile
 # eval.py adds under another name gets the window of its device ("cpu" or "cuda").
 WINDOWS: dict[str, Window] = {
-    "smoke": Window(0, 60, "a sanity check of the whole path: seconds, under its 60 s cap"),
+    "smoke": Window(0, 120, "a sanity check of the whole path: seconds, under its cap"),
     "cpu": Window(60, 600, "the CPU main job: 1-10 min a run on 2 cores"),
     "cuda": Window(300, 2400, "the seed's GPU window: 5-40 min"),
 }
@@ -47,10 +53,8 @@ REMEDIES = (
     "more eval data: raise val_docs of the profile in eval.py (a larger validation split averages out more noise)",
     "a smaller model, or more training tokens for it, so every seed converges to the same place",
     "a proxy metric with less noise",
-    "a token budget instead of a time budget (--budget tokens, the default): the machine's load then cannot move the number",
+    "a unit budget instead of a time budget (--budget units, the default): the machine's load then cannot move the number",
 )
-CODE_FILES = ".py"
-"""Uncommitted changes to tracked files ending so refuse a calibration: it must describe committed code."""
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,13 @@ class Run:
 
     seed: int
     value: float
-    """the metric with full precision (val_bpb_exact)"""
+    """the metric with full precision"""
     seconds: float
     """wall time of the whole eval.py process"""
     val_hash: str
     profile: str
     device: str
+    window: list[float] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,24 +81,14 @@ class Check:
     remedy: str = ""
 
 
-def meaningful_effect(pyproject) -> float:
-    """`meaningful_effect` of [tool.autoresearch]: the smallest gain worth detecting, in metric units."""
-    table = tomllib.loads(pyproject.read_text()).get("tool", {}).get("autoresearch", {})
-    value = table.get("meaningful_effect")
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
-        raise UserError(
-            f"{pyproject}: [tool.autoresearch] meaningful_effect is {value!r}; set it to the smallest gain worth "
-            "detecting, in metric units (e.g. meaningful_effect = 0.02 for val_bpb)"
-        )
-    return float(value)
-
-
-def window_for(profile: str, device: str) -> Window:
+def window_for(profile: str, device: str, declared: list[float] | None = None) -> Window:
+    if declared:
+        return Window(declared[0], declared[1], f"profile {profile}'s window in eval.py")
     if profile in WINDOWS:
         return WINDOWS[profile]
     if device in WINDOWS:
         return WINDOWS[device]
-    raise UserError(f"profile {profile!r} runs on device {device!r}, which has no runtime window; add one to calibrate.WINDOWS")
+    raise UserError(f"profile {profile!r} runs on device {device!r}, which has no runtime window; give the profile one in eval.py (window=(min_s, max_s))")
 
 
 def assess(
@@ -111,7 +106,7 @@ def assess(
     n, m, s = len(values), stats.mean(values), stats.std(values)
     rel = s / abs(m)
     mde = stats.min_detectable_effect(s, n, alpha, power)
-    window = window_for(profile, device)
+    window = window_for(profile, device, first.window)
     seconds = [r.seconds for r in everything]
     checks = [
         Check(
@@ -186,34 +181,31 @@ def assess(
 
 
 def run_one(project: Project, seed: int, profile: str | None, budget: str) -> Run:
-    """`python eval.py --seed SEED --kind calibration` in the root checkout; its summary block read back."""
-    from autoresearch.summary import run_eval
-
+    """`python eval.py --seed SEED --kind calibration` in the root checkout; its JSON summary read back."""
     args = ["--seed", str(seed), "--kind", "calibration", "--description", f"calibration seed {seed}", "--budget", budget]
     if profile:
         args += ["--profile", profile]
-    out = run_eval(project.root, args)
-    f = out.figures
-    if out.returncode != 0 or "val_bpb_exact" not in f:
-        why = f.get("error") or f.get("reason") or f"exit code {out.returncode}, no summary block"
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = Path(tmp) / "summary.json"
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "eval.py", *args, "--summary", str(summary)], cwd=project.root, stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - started
+        figures = json.loads(summary.read_text())[-1] if summary.exists() else {}
+    if done.returncode != 0 or not figures.get("value_exact"):
+        why = figures.get("error") or f"exit code {done.returncode}, no summary"
         raise UserError(
             f"calibration run of seed {seed} failed ({why}); the baseline must run cleanly: fix it, check with `just smoke`, then calibrate again"
         )
-    missing = [k for k in ("val_hash", "profile", "device", "seed") if k not in f]
-    if missing:
-        raise UserError(f"eval.py's summary block lacks {', '.join(missing)}; is eval.py using autoresearch.harness.run_eval?")
-    return Run(int(f["seed"]), float(f["val_bpb_exact"]), out.seconds, f["val_hash"], f["profile"], f["device"])
+    return Run(int(figures["seed"]), float(figures["value_exact"]), seconds, figures["val_hash"], figures["profile"], figures["device"], figures.get("window"))
 
 
-def check_committed(project: Project) -> None:
-    from autoresearch.gitinfo import git
+def check_committed(project: Project, config: Config) -> None:
+    from autoresearch import fingerprints
 
-    changed = git(project.root, "diff", "--name-only", "HEAD").splitlines()  # staged or not
-    code = [path for path in changed if path.endswith(CODE_FILES)]
-    if code:
+    if fingerprints.code_hash(project.root, config) != fingerprints.code_hash_at(project.root, "HEAD", config):
         raise UserError(
-            f"calibration must describe committed code, but {', '.join(code)} in {project.root} "
-            "has uncommitted changes; commit them (or `git stash`), then calibrate again"
+            f"calibration must describe committed code, but the agent's code in {project.root} has uncommitted changes; "
+            "commit them (or `git stash`), then calibrate again"
         )
 
 
@@ -223,27 +215,34 @@ def write_record(project: Project, profile: str, entry: dict) -> None:
 
     from autoresearch.fileio import write_atomic
 
+    from autoresearch.signing import sign
+
     path = project.calibration
     path.parent.mkdir(parents=True, exist_ok=True)
+    entry = entry | {"sig": sign(project, entry_text(profile, entry))}
     with FileLock(str(path) + ".lock"):
         record = json.loads(path.read_text()) if path.exists() else {}
         record.setdefault("profiles", {})[profile] = entry
         write_atomic(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
-def calibrate(project: Project, seeds: int = 3, profile: str | None = None, budget: str = "tokens") -> int:
+def entry_text(profile: str, entry: dict) -> str:
+    """What a calibration entry's signature covers: the profile and every field but the signature."""
+    return json.dumps({"profile": profile, **{k: v for k, v in entry.items() if k != "sig"}}, sort_keys=True)
+
+
+def calibrate(project: Project, config: Config, seeds: int = 3, profile: str | None = None, budget: str = "units") -> int:
     """Run, check, print, record; 0 when every check passes, else 1."""
-    from autoresearch import gitinfo, journal
-    from autoresearch.taxonomy import Taxonomy
+    from autoresearch import fingerprints, journal, repo
 
     if seeds < 2:
         raise UserError(f"--seeds {seeds}: a spread needs at least 2 seeds (3 is the default)")
     if profile == "smoke":
         print("calibrate: smoke writes no results rows; its calibration checks the path, not the metric you will optimise")
-    meaningful = meaningful_effect(project.pyproject)
-    metric = Taxonomy.load(project.pyproject).metric
-    check_committed(project)
-    commit = gitinfo.head_commit(project.root)
+    meaningful = config.need_meaningful_effect()
+    metric = config.metric.name
+    check_committed(project, config)
+    commit = repo.resolve(project.root, "HEAD") or "?"
     if project.in_worktree:
         print(f"calibrate: calibrating the root checkout {project.root}, not this worktree")
     order = [*range(seeds), 0]
@@ -259,14 +258,15 @@ def calibrate(project: Project, seeds: int = 3, profile: str | None = None, budg
     entry = figures | {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "commit": commit,
+        "code": fingerprints.code_hash(project.root, config),
         "budget": budget,
         "runtimes_s": [r.seconds for r in runs],
         "checks": {c.requirement: c.passed for c in checks},
     }
     print_table(name, metric, checks, runs)
     write_record(project, name, entry)
-    journal.add_entry(project, "meta", *journal_text(name, metric, entry, checks))
-    print(f"calibrate: recorded in {project.calibration} and {project.meta_journal.name}; "
+    journal.add_entry(project, "research", *journal_text(name, metric, entry, checks))
+    print(f"calibrate: recorded in {project.calibration} and {project.research_journal.name} (commit both on main); "
           f"verdicts of profile {name} now use threshold {entry['threshold']:.6f}")
     if entry["passed"]:
         return 0
@@ -275,7 +275,7 @@ def calibrate(project: Project, seeds: int = 3, profile: str | None = None, budg
 
 
 def journal_text(profile: str, metric: str, e: dict, checks: list[Check]) -> tuple[str, str, str, str]:
-    """(title, slug, observation, inference) of the meta_journal.md entry."""
+    """(title, slug, observation, inference) of the RESEARCH_JOURNAL.md entry."""
     verdict = "pass" if e["passed"] else "FAIL"
     title = f"calibrate {profile}: {verdict}, std {e['std']:.4f}, threshold {e['threshold']:.4f}"
     observation = (
@@ -297,23 +297,16 @@ def journal_text(profile: str, metric: str, e: dict, checks: list[Check]) -> tup
 
 
 def print_table(profile: str, metric: str, checks: list[Check], runs: list[Run]) -> None:
-    from rich.table import Table
+    from autoresearch import ui
 
-    from autoresearch.leaderboard import console
-
-    out = console()
-    per_run = Table(title=f"calibration runs: profile {profile}")
-    for column in ("run", "seed", metric, "seconds", "val_hash"):
-        per_run.add_column(column)
+    per_run = ui.table("run", "seed", metric, "seconds", "val_hash", title=f"calibration runs: profile {profile}")
     for i, r in enumerate(runs, start=1):
         per_run.add_row(str(i) + (" (repeat)" if i == len(runs) else ""), str(r.seed), f"{r.value:.6f}", f"{r.seconds:.1f}", r.val_hash)
-    out.print(per_run)
-    table = Table(title=f"metric design requirements: profile {profile}")
-    for column in ("requirement", "figure", "criterion", "result"):
-        table.add_column(column)
+    ui.show(per_run)
+    table = ui.table("requirement", "figure", "criterion", "result", title=f"metric design requirements: profile {profile}")
     for c in checks:
         table.add_row(c.requirement, c.figure, c.criterion, "[green]pass[/green]" if c.passed else "[red]FAIL[/red]")
-    out.print(table)
+    ui.show(table)
 
 
 def print_remedies(checks: list[Check]) -> None:

@@ -1,692 +1,620 @@
-"""The `autoresearch` command: one tyro subcommand per verb of the research loop.
+"""The `autoresearch` command: one short function per verb of the research loop (tyro's SubcommandApp).
 
 Usage: autoresearch --help | autoresearch idea new SLUG --title "..." | autoresearch status
 
-This file only maps subcommands to functions. It imports nothing heavy (torch, polars, git,
-rich, loguru): each `run` imports what its command needs, so bookkeeping starts fast.
+Each function parses nothing itself (tyro does, from its signature and docstring), calls the module
+that owns the concern and prints through `ui`. Only stdlib and tyro are imported at start-up; each
+function imports what it needs, so bookkeeping starts fast (tests/test_cli_imports.py checks it).
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from typing import Annotated, Literal, Union
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import tyro
-from tyro.conf import Positional, subcommand
+from tyro.conf import Positional
+from tyro.extras import SubcommandApp
 
 from autoresearch.errors import UserError
-from autoresearch.paths import Project
 
-
-def _project() -> Project:
-    return Project.find()
-
+if TYPE_CHECKING:
+    from autoresearch.config import Config
+    from autoresearch.paths import Project
 
 Slug = Annotated[str, Positional, tyro.conf.arg(metavar="SLUG")]
-Cmd = tyro.conf.arg(name="")  # a group's subcommand field: its options show under "options", not "cmd options"
-
-
-@dataclass
-class IdeaNew:
-    """Write 1_ideas/{date}_{slug}.md from 1_ideas/_TEMPLATE.md."""
-
-    slug: Slug
-    """lowercase letters, digits and single hyphens, at most 48 characters (e.g. rotary-base-50k)"""
-    title: str
-    """one line, e.g. 'Rotary base 50k for long-range topics'"""
-    hypothesis: str = ""
-    """what you believe will happen and why (fill in the rest of the file by hand)"""
-
-    def run(self) -> int:
-        from autoresearch import ideas
-
-        path = ideas.new_idea(_project(), self.slug, self.title, self.hypothesis)
-        print(path)
-        return 0
-
-
-@dataclass
-class IdeaList:
-    """A table of ideas: slug, title, status, rating, critique, result rows, best metric."""
-
-    def run(self) -> int:
-        from autoresearch import ideas
-
-        ideas.print_ideas(_project())
-        return 0
-
-
-@dataclass
-class IdeaCount:
-    """Print the number of ideas (not counting _TEMPLATE.md). Under 30 means IDEATE."""
-
-    def run(self) -> int:
-        from autoresearch import ideas
-
-        print(ideas.count_ideas(_project()))
-        return 0
-
-
-@dataclass
-class IdeaCritique:
-    """Append a dated critique section to an idea; older text is never rewritten."""
-
-    slug: Slug
-    """the idea to critique"""
-    text: str = ""
-    """the critique itself (or use --file)"""
-    file: str = ""
-    """read the critique from this file ('-' for stdin)"""
-
-    def run(self) -> int:
-        from autoresearch import ideas
-
-        ideas.add_critique(_project(), self.slug, self.text, self.file)
-        return 0
-
-
-@dataclass
-class IdeaRate:
-    """Set an idea's rating, 1 (weak) to 10 (strong), in its front matter."""
-
-    slug: Slug
-    """the idea to rate"""
-    rating: Annotated[int, Positional, tyro.conf.arg(metavar="N")]
-    """1 (weak) to 10 (strong)"""
-
-    def run(self) -> int:
-        from autoresearch import ideas
-
-        ideas.set_field(_project(), self.slug, "rating", self.rating)
-        return 0
-
-
-@dataclass
-class IdeaSetStatus:
-    """Set an idea's status: proposed, implementing, done or rejected."""
-
-    slug: Slug
-    """the idea"""
-    status: Positional[Literal["proposed", "implementing", "done", "rejected"]]
-
-    def run(self) -> int:
-        from autoresearch import ideas
-
-        ideas.set_field(_project(), self.slug, "status", self.status)
-        return 0
-
-
-@dataclass
-class IdeaNext:
-    """Print the best proposed idea: highest rating (unrated last), then fewest results rows, then newest. Exit 1 if none."""
-
-    def run(self) -> int:
-        from autoresearch import ideas
-
-        return ideas.print_next(_project())
-
-
-@dataclass
-class Idea:
-    """Ideas in 1_ideas/."""
-
-    cmd: Annotated[
-        Union[
-            Annotated[IdeaNew, subcommand("new")],
-            Annotated[IdeaList, subcommand("list")],
-            Annotated[IdeaCount, subcommand("count")],
-            Annotated[IdeaCritique, subcommand("critique")],
-            Annotated[IdeaRate, subcommand("rate")],
-            Annotated[IdeaSetStatus, subcommand("set-status")],
-            Annotated[IdeaNext, subcommand("next")],
-        ],
-        Cmd,
-    ]
-
-    def run(self) -> int:
-        return self.cmd.run()
-
-
-@dataclass
-class WorktreeNew:
-    """git worktree add 5_worktrees/{slug} -b exp/{slug} from main; marks the idea implementing."""
-
-    slug: Slug
-    """an idea in 1_ideas/ (write it first with `just idea SLUG "title"`)"""
-
-    def run(self) -> int:
-        from autoresearch import worktrees
-
-        worktrees.new_worktree(_project(), self.slug)
-        return 0
-
-
-@dataclass
-class WorktreeList:
-    """Worktrees: slug, branch, dirty or clean, commits ahead of main, last result."""
-
-    def run(self) -> int:
-        from autoresearch import worktrees
-
-        worktrees.print_worktrees(_project())
-        return 0
-
-
-@dataclass
-class WorktreeRemove:
-    """Remove an idea's worktree. The branch exp/{slug} is kept unless --delete-branch."""
-
-    slug: Slug
-    """the idea whose worktree to remove"""
-    delete_branch: Annotated[bool, tyro.conf.FlagCreatePairsOff] = False
-    """also delete the branch exp/{slug}, forcibly (git branch -D: an experiment branch is normally unmerged); it prints the hash that restores it"""
-    force: Annotated[bool, tyro.conf.FlagCreatePairsOff] = False
-    """remove even with uncommitted changes"""
-
-    def run(self) -> int:
-        from autoresearch import worktrees
-
-        worktrees.remove_worktree(_project(), self.slug, self.delete_branch, self.force)
-        return 0
-
-
-@dataclass
-class Worktree:
-    """One git worktree per idea, under 5_worktrees/."""
-
-    cmd: Annotated[
-        Union[
-            Annotated[WorktreeNew, subcommand("new")],
-            Annotated[WorktreeList, subcommand("list")],
-            Annotated[WorktreeRemove, subcommand("remove")],
-        ],
-        Cmd,
-    ]
-
-    def run(self) -> int:
-        return self.cmd.run()
-
-
-@dataclass
-class ResultsShow:
-    """The rows of results.tsv (the last N with --last)."""
-
-    last: int = 20
-
-    def run(self) -> int:
-        from autoresearch import leaderboard
-
-        leaderboard.print_rows(_project(), self.last)
-        return 0
-
-
-@dataclass
-class ResultsBest:
-    """The best ok row per profile."""
-
-    def run(self) -> int:
-        from autoresearch import leaderboard
-
-        leaderboard.print_best(_project())
-        return 0
-
-
-@dataclass
-class ResultsLeaderboard:
-    """Rows ranked by the metric; --by idea keeps each idea's best row."""
-
-    by: Literal["row", "idea"] = "row"
-    last: int = 20
-    """show the top N"""
-
-    def run(self) -> int:
-        from autoresearch import leaderboard
-
-        leaderboard.print_leaderboard(_project(), self.by, self.last)
-        return 0
-
-
-@dataclass
-class Results:
-    """Read results.tsv (reading never rewrites it)."""
-
-    cmd: Union[
-        Annotated[ResultsShow, subcommand("show")],
-        Annotated[ResultsBest, subcommand("best")],
-        Annotated[ResultsLeaderboard, subcommand("leaderboard")],
-    ]
-
-    def run(self) -> int:
-        return self.cmd.run()
-
-
-@dataclass
-class JournalAdd:
-    """Insert a dated entry at the top of a journal, keeping observations and inferences apart."""
-
-    title: str
-    """one line: what the entry is about, e.g. 'rotary-base: -0.02 bpb on cpu'"""
-    slug: str = ""
-    """the idea this entry is about (it must exist in 1_ideas/)"""
-    observation: str = ""
-    """what was measured (a fact)"""
-    inference: str = ""
-    """what you think it means (an interpretation)"""
-    file: str = ""
-    """extra body text from this file ('-' for stdin)"""
-    journal: Literal["research", "meta", "human"] = "research"
-    """RESEARCH_JOURNAL.md, meta_journal.md or human_journal.md"""
-
-    def run(self) -> int:
-        from autoresearch import journal
-
-        journal.add_entry(_project(), self.journal, self.title, self.slug, self.observation, self.inference, self.file)
-        return 0
-
-
-@dataclass
-class JournalVerify:
-    """Check that every older entry of the journals is still there, unchanged and in order."""
-
-    def run(self) -> int:
-        from autoresearch import journal
-
-        return journal.verify_all(_project())
-
-
-@dataclass
-class Journal:
-    """Append-only journals: RESEARCH_JOURNAL.md, meta_journal.md, human_journal.md."""
-
-    cmd: Annotated[
-        Union[
-            Annotated[JournalAdd, subcommand("add")],
-            Annotated[JournalVerify, subcommand("verify")],
-        ],
-        Cmd,
-    ]
-
-    def run(self) -> int:
-        return self.cmd.run()
-
-
-@dataclass
-class ReportNew:
-    """Write 9_reports/{date}_{slug}.md prefilled with the idea, its rows, deltas and commands."""
-
-    slug: Slug
-    """an idea in 1_ideas/; its rows are those of branch exp/{slug} or idea {slug}"""
-
-    def run(self) -> int:
-        from autoresearch import reports
-
-        print(reports.new_report(_project(), self.slug))
-        return 0
-
-
-@dataclass
-class ReportList:
-    """The reports in 9_reports/: date, slug, title."""
-
-    def run(self) -> int:
-        from autoresearch import reports
-
-        reports.print_reports(_project())
-        return 0
-
-
-@dataclass
-class Report:
-    """Experiment reports in 9_reports/."""
-
-    cmd: Annotated[
-        Union[
-            Annotated[ReportNew, subcommand("new")],
-            Annotated[ReportList, subcommand("list")],
-        ],
-        Cmd,
-    ]
-
-    def run(self) -> int:
-        return self.cmd.run()
-
-
-@dataclass
-class Status:
-    """Dashboard: ideas and mode, worktrees, baseline/best/last results, journal, queue."""
-
-    def run(self) -> int:
-        from autoresearch import status
-
-        status.print_status(_project())
-        return 0
-
-
-@dataclass
-class Plot:
-    """Write 9_reports/progress.png: metric per experiment, running best, crashes, best ideas labelled."""
-
-    def run(self) -> int:
-        from autoresearch import plot
-
-        print(plot.plot_progress(_project()))
-        return 0
-
-
-@dataclass
-class Init:
-    """A new project from this template in DIR (new or empty): fresh records, its own git repo on main, hooks, a first commit."""
-
-    dir: Annotated[str, Positional, tyro.conf.arg(metavar="DIR")]
-    """the new project's folder, e.g. ../myproj"""
-    project: str = ""
-    """one sentence describing the research problem (else a {FILL_IN} placeholder stays)"""
-    metric: str = ""
-    """the metric's name, e.g. val_bpb; also [tool.autoresearch] metric"""
-    direction: Literal["lower", "higher"] | None = None
-    """whether lower or higher metric is better; also [tool.autoresearch] direction (default: the template's)"""
-    hypothesis_space: str = ""
-    """what class of approaches is in scope"""
-
-    def run(self) -> int:
-        from pathlib import Path
-
-        from autoresearch import scaffold
-
-        scaffold.print_summary(
-            scaffold.new_project(Path(self.dir), self.project, self.metric, self.direction, self.hypothesis_space)
-        )
-        return 0
-
-
-@dataclass
-class Check:
-    """Check the whole project against the file rules and main's history; one line per violation (exit 1), warnings, or 'check: ok'."""
-
-    restore_rows: bool = False
-    """append to results.tsv the rows of run folders (7_runs/*/row.tsv) that it lacks, then stop"""
-    repair: str = ""
-    """a journal whose entries main's history edited: put them back in the working copy (commit it after), then stop"""
-
-    def run(self) -> int:
-        from autoresearch import check
-
-        return check.print_check(_project(), self.repair, self.restore_rows)
-
-
-@dataclass
-class GuardCommit:
-    """The git pre-commit hook's check: refuse FROZEN changes without META_MODE, GLOBAL files from a worktree, rewritten journal entries."""
-
-    def run(self) -> int:
-        from autoresearch import guard
-
-        return guard.commit(_project())
-
-
-@dataclass
-class GuardAgent:
-    """The Claude Code PreToolUse hook: reads its JSON on stdin; exit 2 with the reason on stderr blocks the edit."""
-
-    def run(self) -> int:
-        from autoresearch import guard
-
-        return guard.agent(sys.stdin.read())
-
-
-@dataclass
-class Guard:
-    """The guards the hooks call (`autoresearch hooks install`, .claude/settings.json)."""
-
-    cmd: Annotated[
-        Union[
-            Annotated[GuardCommit, subcommand("commit")],
-            Annotated[GuardAgent, subcommand("agent")],
-        ],
-        Cmd,
-    ]
-
-    def run(self) -> int:
-        return self.cmd.run()
-
-
-@dataclass
-class HooksInstall:
-    """Install the git pre-commit and pre-merge-commit hooks for every worktree (idempotent; an existing hook is kept and chained)."""
-
-    def run(self) -> int:
-        from autoresearch import hooks
-
-        return hooks.install()
-
-
-@dataclass
-class HooksStatus:
-    """Which guard hooks are in place: the git hooks (and any chained hook of yours) and the Claude Code hook."""
-
-    def run(self) -> int:
-        from autoresearch import hooks
-
-        return hooks.status()
-
-
-@dataclass
-class HooksMetaTrailer:
-    """The git prepare-commit-msg hook: when META_MODE is on and the commit changes FROZEN files, add a signed Meta-Mode trailer."""
-
-    message_file: Annotated[str, Positional, tyro.conf.arg(metavar="FILE")]
-    source: Annotated[str, Positional, tyro.conf.arg(metavar="SOURCE")] = ""
-    sha: Annotated[str, Positional, tyro.conf.arg(metavar="SHA")] = ""
-
-    def run(self) -> int:
-        from autoresearch import hooks
-
-        return hooks.meta_trailer(self.message_file, self.source)
-
-
-@dataclass
-class Hooks:
-    """The git hooks that run `guard commit` on every commit, in every worktree."""
-
-    cmd: Annotated[
-        Union[
-            Annotated[HooksInstall, subcommand("install")],
-            Annotated[HooksStatus, subcommand("status")],
-            Annotated[HooksMetaTrailer, subcommand("meta-trailer")],
-        ],
-        Cmd,
-    ]
-
-    def run(self) -> int:
-        return self.cmd.run()
-
-
-Backend = Annotated[Literal["pueue", "slurm"] | None, tyro.conf.arg(metavar="{pueue,slurm}")]
+Backend = Annotated[Literal["auto", "pueue", "tsp", "slurm"] | None, tyro.conf.arg(metavar="{auto,pueue,tsp,slurm}")]
 JobId = Annotated[str, Positional, tyro.conf.arg(metavar="ID")]
 
-
-@dataclass
-class QueueAdd:
-    """Queue a command with its question and hypothesis; prints the job id. Put the command after `--`."""
-
-    command: Annotated[list[str], Positional, tyro.conf.arg(metavar="CMD")]
-    """the command and its arguments, e.g. -- just eval"""
-    label: str
-    """'Q: <question> H: <hypothesis>'; the job's AUTORESEARCH_LABEL, so its results row carries it"""
-    gpu: str = "auto"
-    """auto (the least loaded GPU; Slurm: the configured GRES), none (no GPU), or a GPU index (pueue)"""
-    backend: Backend = None
-    """default: [tool.autoresearch.queue] backend in pyproject.toml"""
-    foreground: Annotated[bool, tyro.conf.FlagCreatePairsOff] = False
-    """when no queue engine is available, run the command here and now without asking"""
-
-    def run(self) -> int:
-        from autoresearch.queue import commands
-
-        return commands.add(_project(), self.command, self.label, self.gpu, self.backend, self.foreground)
+app = SubcommandApp()
+idea_app, worktree_app, results_app, journal_app, report_app = SubcommandApp(), SubcommandApp(), SubcommandApp(), SubcommandApp(), SubcommandApp()
+guard_app, hooks_app, queue_app = SubcommandApp(), SubcommandApp(), SubcommandApp()
 
 
-@dataclass
-class QueueStatus:
+def _here() -> tuple[Project, Config]:
+    from autoresearch.config import Config
+    from autoresearch.paths import Project
+
+    project = Project.find()
+    return project, Config.load(project)
+
+
+# ------------------------------------------------------------------------------------------- ideas
+
+
+@idea_app.command(name="new")
+def idea_new(slug: Slug, title: str, hypothesis: str = "") -> int:
+    """Write 1_ideas/{date}_{slug}.md from the template; warns when a close idea or journal entry exists.
+
+    Args:
+        slug: lowercase letters, digits and single hyphens, at most 48 characters (e.g. rotary-base-50k)
+        title: one line, e.g. 'Rotary base 50k for long-range topics'
+        hypothesis: what you believe will happen and why (fill in the rest of the file by hand)
+    """
+    from autoresearch import ideas
+    from autoresearch.novelty import THRESHOLD
+
+    path, nearest = ideas.new_idea(_here()[0], slug, title, hypothesis)
+    print(path)
+    if nearest and nearest[0].similarity >= THRESHOLD:  # stderr: stdout stays the path alone, for scripts
+        print(f"warning: {slug!r} is close to what was already written or tried (similarity 0..1); "
+              "read these first, and say in the idea what is new:", file=sys.stderr)
+        for match in nearest:
+            print(f"  {match.similarity:.2f}  {match.kind:<7}  {match.name}", file=sys.stderr)
+    return 0
+
+
+@idea_app.command(name="list")
+def idea_list() -> int:
+    """A table of ideas: slug, title, status, rating, critique, result rows, best metric per profile."""
+    from autoresearch import ideas, ui
+
+    project, config = _here()
+    rows = ideas.table_rows(project, config)
+    if not rows:
+        print(f"no ideas in {project.ideas.name}/ yet; write one with `just idea SLUG \"title\"`")
+        return 0
+    t = ui.table("slug", "title", "status", "rating", "critique", "rows", "best", title=f"{len(rows)} ideas (best {config.metric.describe()})", right=("rating", "rows"))
+    for r in rows:
+        i = r.idea
+        t.add_row(i.slug, i.title, ui.styled(i.status, ui.STATE_STYLE), ui.cell(i.rating), "yes" if i.has_critique else "no", str(r.rows), r.best)
+    ui.show(t)
+    return 0
+
+
+@idea_app.command(name="count")
+def idea_count() -> int:
+    """Print the number of ideas (not counting _TEMPLATE.md); below [tool.autoresearch] ideate_below (30) means IDEATE."""
+    from autoresearch import ideas
+
+    print(ideas.count_ideas(_here()[0]))
+    return 0
+
+
+@idea_app.command(name="critique")
+def idea_critique(slug: Slug, text: str = "", file: str = "") -> int:
+    """Append a dated critique section to an idea; older text is never rewritten.
+
+    Args:
+        slug: the idea to critique
+        text: the critique itself (or use --file)
+        file: read the critique from this file ('-' for stdin)
+    """
+    from autoresearch import ideas
+
+    ideas.add_critique(_here()[0], slug, text, file)
+    return 0
+
+
+@idea_app.command(name="rate")
+def idea_rate(slug: Slug, rating: Annotated[int, Positional, tyro.conf.arg(metavar="N")]) -> int:
+    """Set an idea's rating, 1 (weak) to 10 (strong), in its front matter."""
+    from autoresearch import ideas
+
+    ideas.set_field(_here()[0], slug, "rating", rating)
+    return 0
+
+
+@idea_app.command(name="set-status")
+def idea_set_status(slug: Slug, status: Positional[Literal["proposed", "implementing", "done", "kept", "rejected"]]) -> int:
+    """Set an idea's status: proposed, implementing, done, kept or rejected."""
+    from autoresearch import ideas
+
+    ideas.set_field(_here()[0], slug, "status", status)
+    return 0
+
+
+@idea_app.command(name="next")
+def idea_next() -> int:
+    """Print the best proposed idea: highest rating (unrated last), then fewest results rows, then newest. Exit 1 if none."""
+    from autoresearch import ideas
+
+    project, config = _here()
+    idea = ideas.next_idea(project, config)
+    if idea is None:
+        print(f"no proposed ideas in {project.ideas.name}/: write some with `just idea SLUG \"title\"`", file=sys.stderr)
+        return 1
+    rating = "unrated" if idea.rating is None else f"rated {idea.rating}/10"
+    print(f"{idea.slug}: {idea.title} ({rating}, critique: {'yes' if idea.has_critique else 'no'})\n  {idea.path}\n  start it: just wt {idea.slug}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------- worktrees
+
+
+@worktree_app.command(name="new")
+def worktree_new(slug: Slug) -> int:
+    """git worktree add 5_worktrees/{slug} -b exp/{slug} from main (the champion); marks the idea implementing."""
+    from autoresearch import worktrees
+
+    project, config = _here()
+    w = worktrees.new_worktree(project, config, slug)
+    rel = w.path.relative_to(project.root)
+    print(f"worktree {rel} on branch {w.branch}, from {w.main} at {w.parent} (the champion); idea {slug} is now implementing. Next:")
+    for step in (
+        f"cd {rel}",
+        "edit train.py / model.py",
+        "just smoke                       # seconds, writes no row",
+        f'git commit -am "exp({slug}): ..." && just eval   # one row in the root results.tsv, its verdict against main\'s code',
+        f"just keep {slug}                 # merged into main only when it beats the champion beyond the noise",
+        f"just report {slug} && just journal \"{slug}: ...\" --slug {slug} --observation \"...\" --inference \"...\"",
+    ):
+        print(f"  {step}")
+    return 0
+
+
+@worktree_app.command(name="list")
+def worktree_list() -> int:
+    """Worktrees: slug, branch, clean or dirty, commits ahead of main, last result."""
+    from autoresearch import ui, worktrees
+
+    project, config = _here()
+    trees = worktrees.list_worktrees(project, config)
+    if not trees:
+        print(f"no worktrees in {project.worktrees.name}/; open one with `just wt SLUG`")
+        return 0
+    t = ui.table("slug", "branch", "state", "ahead", "last result", title=f"worktrees in {project.worktrees.name}/", right=("ahead",))
+    for w in trees:
+        state = "[red]missing (git worktree prune)[/red]" if w.missing else "[yellow]dirty[/yellow]" if w.dirty else "clean"
+        if w.behind_champion:
+            state += " [magenta](main moved: merge main)[/magenta]"
+        t.add_row(w.slug, w.branch, state, str(w.ahead), w.last_result or "")
+    ui.show(t)
+    return 0
+
+
+@worktree_app.command(name="remove")
+def worktree_remove(slug: Slug, delete_branch: bool = False, force: bool = False) -> int:
+    """Remove an idea's worktree; its branch exp/{slug} and its run folders are kept (log files left in it move to 7_runs/).
+
+    Args:
+        slug: the idea whose worktree to remove
+        delete_branch: also delete the branch exp/{slug}, forcibly (an experiment branch is normally unmerged); prints the hash that restores it
+        force: remove even with uncommitted changes
+    """
+    from autoresearch import worktrees
+
+    project, config = _here()
+    r = worktrees.remove_worktree(project, config, slug, delete_branch, force)
+    print(f"removed {r.rel}")
+    if r.logs is not None:
+        print(f"log files left in it moved to {r.logs.relative_to(project.root)}")
+    if r.deleted_sha:
+        print(f"deleted branch {r.branch} (was {r.deleted_sha}); to bring it back: git branch {r.branch} {r.deleted_sha}")
+    elif r.kept_branch:
+        print(f"kept branch {r.branch} (its diff: git diff {config.main_branch}...{r.branch})")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------- results
+
+
+@results_app.command(name="show", is_default=True)
+def results_show(last: int = 20) -> int:
+    """The last rows of results.tsv (reading never rewrites it)."""
+    from autoresearch import results, ui
+
+    project, config = _here()
+    record = results.load(project, config)
+    if record.height == 0:
+        print(f"{project.results.name}: no rows yet; run `just eval`")
+        return 0
+    ui.show(ui.rows_table(record, record.last(last), f"results.tsv: last {min(last, record.height)} of {record.height} rows"))
+    return 0
+
+
+@results_app.command(name="best")
+def results_best() -> int:
+    """The best ok row of each profile."""
+    from autoresearch import results, ui
+
+    project, config = _here()
+    record = results.load(project, config)
+    best = record.best_per_profile()
+    if best.height == 0:
+        print(f"{project.results.name}: {record.height} rows, none ok yet")
+        return 0
+    ui.show(ui.rows_table(record, best, f"best ok row per profile, {config.metric.describe()}"))
+    return 0
+
+
+@results_app.command(name="leaderboard")
+def results_leaderboard(by: Literal["row", "idea"] = "row", last: int = 20) -> int:
+    """Ok rows ranked by the metric, per profile; --by idea keeps each idea's best row.
+
+    Args:
+        by: rank rows, or each idea's best row
+        last: show the top N per profile
+    """
+    from autoresearch import results, ui
+
+    project, config = _here()
+    record = results.load(project, config)
+    board = record.leaderboard(by, last)
+    if board.height == 0:
+        print(f"{project.results.name}: {record.height} rows, none ok yet")
+        return 0
+    what = f"top {last} ideas per profile (each idea's best row)" if by == "idea" else f"top {last} rows per profile"
+    ui.show(ui.rows_table(record, board, f"leaderboard: {what}, {config.metric.describe()}", rank=True))
+    return 0
+
+
+@results_app.command(name="export")
+def results_export(format: Literal["karpathy"] = "karpathy", out: str = "-") -> int:  # noqa: A002 - the flag's name
+    """Write results.tsv in another tool's format: karpathy's five columns with keep/discard/crash.
+
+    Args:
+        format: karpathy: commit, metric, memory_gb, status (keep = the champion line), description
+        out: file to write ('-' for stdout)
+    """
+    from autoresearch import export
+
+    text = export.karpathy(*_here())
+    if out == "-":
+        sys.stdout.write(text)
+    else:
+        Path(out).write_text(text)
+    return 0
+
+
+# ----------------------------------------------------------------------------------------- journal
+
+
+@journal_app.command(name="add")
+def journal_add(
+    title: str, slug: str = "", observation: str = "", inference: str = "", file: str = "",
+    journal: Literal["research", "meta", "human"] = "research",
+) -> int:
+    """Insert a dated entry at the top of a journal, keeping observations and inferences apart.
+
+    Args:
+        title: one line: what the entry is about, e.g. 'rotary-base: -0.02 bpb on cpu'
+        slug: the idea this entry is about (it must exist in 1_ideas/)
+        observation: what was measured (a fact)
+        inference: what you think it means (an interpretation)
+        file: extra body text from this file ('-' for stdin)
+        journal: RESEARCH_JOURNAL.md, meta_journal.md or human_journal.md
+    """
+    from autoresearch import journal as journals
+
+    journals.add_entry(_here()[0], journal, title, slug, observation, inference, file)
+    return 0
+
+
+@journal_app.command(name="verify")
+def journal_verify() -> int:
+    """Check that every older entry of the journals is still there, unchanged and in order."""
+    from autoresearch import journal
+
+    problems = journal.verify_all(_here()[0])
+    for line in problems:
+        print(line)
+    if not problems:
+        print(f"journals ok: {', '.join(journal.JOURNALS.values())} keep every committed entry, unchanged and in order")
+    return 1 if problems else 0
+
+
+# ----------------------------------------------------------------------------------------- reports
+
+
+@report_app.command(name="new")
+def report_new(slug: Slug) -> int:
+    """Write 9_reports/{date}_{slug}.md prefilled with the idea, its rows, deltas against its parent, and commands.
+
+    Args:
+        slug: an idea in 1_ideas/; its rows are those of branch exp/{slug} or idea {slug}
+    """
+    from autoresearch import reports
+
+    project, config = _here()
+    print(reports.new_report(project, config, slug))
+    return 0
+
+
+@report_app.command(name="list")
+def report_list() -> int:
+    """The reports in 9_reports/: date, slug, title."""
+    from autoresearch import reports, ui
+
+    project = _here()[0]
+    found = reports.list_reports(project)
+    if not found:
+        print(f"no reports in {project.reports.name}/ yet; write one with `just report SLUG`")
+        return 0
+    t = ui.table("date", "slug", "title", "file", title=f"reports in {project.reports.name}/")
+    for r in found:
+        t.add_row(r.date, r.slug, r.title, str(r.path.relative_to(project.root)))
+    ui.show(t)
+    return 0
+
+
+# -------------------------------------------------------------------------------- the loop's views
+
+
+@app.command(name="status")
+def status(brief: bool = False) -> int:
+    """The dashboard: ideas and mode, worktrees, results against main's code, journal, queue, and the next step.
+
+    Args:
+        brief: a few lines and the next step (what the Claude Code SessionStart hook prints)
+    """
+    from autoresearch import status as dashboard
+    from autoresearch import ui
+
+    state = dashboard.gather(*_here())
+    if brief:
+        print(dashboard.brief(state))
+    else:
+        ui.show(*dashboard.render(state))
+    return 0
+
+
+@app.command(name="plot")
+def plot() -> int:
+    """Write 9_reports/progress.png: the metric per experiment, running best, crashes, best ideas labelled."""
+    from autoresearch import plot as progress
+
+    print(progress.plot_progress(*_here()))
+    return 0
+
+
+@app.command(name="calibrate")
+def calibrate(seeds: int = 3, profile: str = "", budget: Literal["units", "time"] = "units") -> int:
+    """Is the metric sound? The committed baseline on N seeds plus a repeat: runtime, spread, detectable effect, determinism, split; records the noise threshold.
+
+    Args:
+        seeds: seeds 0..N-1 (at least 2), then seed 0 once more
+        profile: budget profile of eval.py (default: eval.py's: cuda with a GPU, else cpu)
+        budget: eval.py's --budget
+    """
+    from autoresearch import calibrate as calibration
+
+    project, config = _here()
+    return calibration.calibrate(project, config, seeds, profile or None, budget)
+
+
+@app.command(name="compare")
+def compare(
+    a: Annotated[str, Positional, tyro.conf.arg(metavar="A")], b: Annotated[str, Positional, tyro.conf.arg(metavar="B")],
+    seeds: int = 0, profile: str = "", method: Literal["t", "bootstrap"] = "t", budget: Literal["units", "time"] = "units",
+) -> int:
+    """Is B better than A beyond the noise? Their rows paired seed by seed: mean difference, 95% interval, verdict.
+
+    Args:
+        a: an idea slug, a git revision (main, a commit) or a code hash
+        b: the same, for the version judged against A
+        seeds: first run the seeds 0..N-1 that a side lacks (in a temporary worktree of its commit)
+        profile: budget profile (default: the one profile the two sides have rows in)
+        method: the interval: paired Student-t, or percentile bootstrap (needs ~10+ seeds)
+        budget: compare rows of this budget mode
+    """
+    from autoresearch import compare as comparison
+    from autoresearch import ui
+
+    project, config = _here()
+    ui.show(*comparison.render(comparison.compare(project, config, a, b, seeds, profile or None, method, budget)))
+    return 0
+
+
+@app.command(name="keep")
+def keep(slug: Slug, profile: str = "", budget: Literal["units", "time"] = "units") -> int:
+    """Merge exp/SLUG into main only when it beats main's code beyond the noise (paired, calibrated seeds); journals the decision.
+
+    Args:
+        slug: the experiment to keep
+        profile: the calibrated profile to judge on (default: the only calibrated one)
+        budget: the budget mode of the rows to pair
+    """
+    from autoresearch import compare as comparison
+    from autoresearch import keep as champion
+    from autoresearch import ui
+
+    project, config = _here()
+    d = champion.keep(project, config, slug, profile or None, budget)
+    ui.show(*comparison.render(d.comparison))
+    if d.merged:
+        print(f"keep: KEPT {slug}: {d.why}; merged into {config.main_branch}. New worktrees start from it.")
+    elif d.kept:
+        print(f"keep: {slug} beats main ({d.why}); keep = \"researcher\": the researcher merges it:\n  {d.merge_command}")
+    else:
+        print(f"keep: refused {slug}: {d.why}. The branch stays; journaled.")
+    return 0 if d.kept else 1
+
+
+# ----------------------------------------------------------------------------------- the project
+
+
+@app.command(name="init")
+def init(
+    dir: Annotated[str, Positional, tyro.conf.arg(metavar="DIR")],  # noqa: A002 - the argument's name
+    project: str = "", metric: str = "", direction: Literal["lower", "higher"] | None = None, hypothesis_space: str = "",
+) -> int:
+    """A new project from this template in DIR (new or empty): fresh records, its own git repo on main, hooks, a first commit.
+
+    Args:
+        dir: the new project's folder, e.g. ../myproj
+        project: one sentence describing the research problem (else a {FILL_IN} placeholder stays)
+        metric: the metric's name, e.g. val_bpb; also [tool.autoresearch] metric
+        direction: whether lower or higher metric is better; also [tool.autoresearch] direction
+        hypothesis_space: what class of approaches is in scope
+    """
+    from autoresearch import scaffold
+
+    scaffold.print_summary(scaffold.new_project(Path(dir), project, metric, direction, hypothesis_space))
+    return 0
+
+
+@app.command(name="check")
+def check(restore_rows: bool = False, repair: str = "") -> int:
+    """The whole project against the file rules, main's history and the record's integrity: one line per violation (exit 1), warnings, or 'check: ok'.
+
+    Args:
+        restore_rows: append to results.tsv the rows of run folders (7_runs/*/row.tsv) that it lacks, then stop
+        repair: a journal whose entries main's history edited: put them back in the working copy (commit it after), then stop
+    """
+    from autoresearch import check as audit
+    from autoresearch.paths import Project
+
+    return audit.print_check(Project.find(), repair, restore_rows)
+
+
+@guard_app.command(name="commit")
+def guard_commit() -> int:
+    """The git pre-commit hook's check: refuse FROZEN changes without META_MODE, GLOBAL files from a worktree, rewritten journal entries."""
+    from autoresearch import guard
+    from autoresearch.paths import Project
+
+    return guard.commit(Project.find())
+
+
+@guard_app.command(name="agent")
+def guard_agent() -> int:
+    """The Claude Code PreToolUse hook: reads its JSON on stdin; exit 2 with the reason on stderr blocks the call."""
+    from autoresearch import guard
+
+    return guard.agent(sys.stdin.read())
+
+
+@hooks_app.command(name="install")
+def hooks_install() -> int:
+    """Install the git guard hooks for every worktree (idempotent; an existing hook is kept and chained)."""
+    from autoresearch import hooks
+
+    return hooks.install()
+
+
+@hooks_app.command(name="meta-trailer")
+def hooks_meta_trailer(
+    message_file: Annotated[str, Positional, tyro.conf.arg(metavar="FILE")],
+    source: Annotated[str, Positional, tyro.conf.arg(metavar="SOURCE")] = "",
+    sha: Annotated[str, Positional, tyro.conf.arg(metavar="SHA")] = "",
+) -> int:
+    """The git prepare-commit-msg hook: when META_MODE is on and the commit changes FROZEN files, add a signed Meta-Mode trailer.
+
+    Args:
+        message_file: the commit message file git passes
+        source: message, template, merge, squash or commit (git's second argument)
+        sha: the commit of -c/-C/--amend (git's third argument)
+    """
+    from autoresearch import hooks
+
+    return hooks.meta_trailer(message_file, source)
+
+
+@hooks_app.command(name="status")
+def hooks_status() -> int:
+    """Which guard hooks are in place: the git hooks (and any chained hook of yours) and the Claude Code hooks."""
+    from autoresearch import hooks
+
+    return hooks.status()
+
+
+# ------------------------------------------------------------------------------------------ queue
+
+
+@queue_app.command(name="add")
+def queue_add(
+    command: Annotated[list[str], Positional, tyro.conf.arg(metavar="CMD")], label: str, gpu: str = "auto",
+    backend: Backend = None, foreground: bool = False,
+) -> int:
+    """Queue a command with its question and hypothesis; prints the job id. Put the command after `--`.
+
+    Args:
+        command: the command and its arguments, e.g. -- just eval
+        label: 'Q: <question> H: <hypothesis>'; the job's AUTORESEARCH_LABEL, so its results row carries it
+        gpu: auto (pueue: the least loaded GPU; tsp: a free GPU when the job starts; Slurm: the configured GRES), none (no GPU), or a GPU index (pueue, tsp)
+        backend: default: [tool.autoresearch.queue] backend in pyproject.toml (auto: pueue, else task-spooler, else Slurm)
+        foreground: when no queue engine is available, run the command here and now without asking
+    """
+    from autoresearch.queue import commands
+
+    return commands.add(_here()[0], command, label, gpu, backend, foreground)
+
+
+@queue_app.command(name="status")
+def queue_status(backend: Backend = None) -> int:
     """This project's jobs: id, state, label, start, runtime and, once finished, the metric from its row."""
+    from autoresearch.queue import commands
 
-    backend: Backend = None
-
-    def run(self) -> int:
-        from autoresearch.queue import commands
-
-        commands.print_status(_project(), self.backend)
-        return 0
+    commands.print_status(_here()[0], backend)
+    return 0
 
 
-@dataclass
-class QueueReview:
+@queue_app.command(name="review")
+def queue_review(backend: Backend = None) -> int:
     """Finished jobs: question and hypothesis (from the label) next to the observed metric and verdict."""
+    from autoresearch.queue import commands
 
-    backend: Backend = None
-
-    def run(self) -> int:
-        from autoresearch.queue import commands
-
-        commands.print_review(_project(), self.backend)
-        return 0
+    commands.print_review(_here()[0], backend)
+    return 0
 
 
-@dataclass
-class QueueLog:
+@queue_app.command(name="log")
+def queue_log(id: JobId, backend: Backend = None) -> int:  # noqa: A002 - the argument's name
     """Print a job's output."""
+    from autoresearch.queue import commands
 
-    id: JobId
-    backend: Backend = None
-
-    def run(self) -> int:
-        from autoresearch.queue import commands
-
-        return commands.print_log(_project(), self.id, self.backend)
+    return commands.print_log(_here()[0], id, backend)
 
 
-@dataclass
-class QueueFollow:
+@queue_app.command(name="follow")
+def queue_follow(id: JobId, backend: Backend = None) -> int:  # noqa: A002
     """Print a job's output as it grows, until it ends."""
+    from autoresearch.queue import commands
 
-    id: JobId
-    backend: Backend = None
-
-    def run(self) -> int:
-        from autoresearch.queue import commands
-
-        return commands.follow(_project(), self.id, self.backend)
+    return commands.follow(_here()[0], id, backend)
 
 
-@dataclass
-class QueueWait:
+@queue_app.command(name="wait")
+def queue_wait(ids: Annotated[tuple[str, ...], Positional, tyro.conf.arg(metavar="ID")] = (), backend: Backend = None) -> int:
     """Wait until the jobs end (default: all of this project's unfinished jobs); exit 1 unless all are done."""
+    from autoresearch.queue import commands
 
-    ids: Annotated[tuple[str, ...], Positional, tyro.conf.arg(metavar="ID")] = ()
-    """job ids (default: every unfinished job of this project)"""
-    backend: Backend = None
-
-    def run(self) -> int:
-        from autoresearch.queue import commands
-
-        return commands.wait(_project(), list(self.ids), self.backend)
+    return commands.wait(_here()[0], list(ids), backend)
 
 
-@dataclass
-class QueueKill:
+@queue_app.command(name="kill")
+def queue_kill(id: JobId, backend: Backend = None) -> int:  # noqa: A002
     """Stop a running job, or drop a queued one."""
+    from autoresearch.queue import commands
 
-    id: JobId
-    backend: Backend = None
-
-    def run(self) -> int:
-        from autoresearch.queue import commands
-
-        return commands.kill(_project(), self.id, self.backend)
+    return commands.kill(_here()[0], id, backend)
 
 
-@dataclass
-class Queue:
-    """The job queue: pueue on one machine, Slurm on a cluster ([tool.autoresearch.queue] backend)."""
-
-    cmd: Annotated[
-        Union[
-            Annotated[QueueAdd, subcommand("add")],
-            Annotated[QueueStatus, subcommand("status")],
-            Annotated[QueueReview, subcommand("review")],
-            Annotated[QueueLog, subcommand("log")],
-            Annotated[QueueFollow, subcommand("follow")],
-            Annotated[QueueWait, subcommand("wait")],
-            Annotated[QueueKill, subcommand("kill")],
-        ],
-        Cmd,
-    ]
-
-    def run(self) -> int:
-        return self.cmd.run()
-
-
-@dataclass
-class Calibrate:
-    """Is the metric sound? Run the committed baseline on N seeds plus a repeat of the first; check runtime, spread, detectable effect, determinism, eval split; record the noise threshold."""
-
-    seeds: int = 3
-    """seeds 0..N-1 (at least 2), then seed 0 once more"""
-    profile: str = ""
-    """budget profile of eval.py (default: eval.py's, cuda with a GPU, else cpu)"""
-    budget: Literal["tokens", "time"] = "tokens"
-    """eval.py's --budget"""
-
-    def run(self) -> int:
-        from autoresearch import calibrate
-
-        return calibrate.calibrate(_project(), self.seeds, self.profile or None, self.budget)
-
-
-@dataclass
-class Compare:
-    """Is B better than A beyond the noise? Their rows paired seed by seed: mean difference, 95% interval, verdict."""
-
-    a: Annotated[str, Positional, tyro.conf.arg(metavar="A")]
-    """a commit (prefix, or a git revision such as main) or an idea slug"""
-    b: Annotated[str, Positional, tyro.conf.arg(metavar="B")]
-    """the same, for the version judged against A"""
-    seeds: int = 0
-    """first run the seeds 0..N-1 that a side lacks (in a temporary worktree of its commit)"""
-    profile: str = ""
-    """budget profile (default: the one profile the two sides have rows in)"""
-    method: Literal["t", "bootstrap"] = "t"
-    """the interval: paired Student-t, or percentile bootstrap (needs ~10+ seeds)"""
-
-    def run(self) -> int:
-        from autoresearch import compare
-
-        return compare.compare(_project(), self.a, self.b, self.seeds, self.profile or None, self.method)
-
-
-Command = Union[
-    Annotated[Idea, subcommand("idea")],
-    Annotated[Worktree, subcommand("worktree")],
-    Annotated[Results, subcommand("results")],
-    Annotated[Journal, subcommand("journal")],
-    Annotated[Report, subcommand("report")],
-    Annotated[Status, subcommand("status")],
-    Annotated[Plot, subcommand("plot")],
-    Annotated[Check, subcommand("check")],
-    Annotated[Guard, subcommand("guard")],
-    Annotated[Hooks, subcommand("hooks")],
-    Annotated[Init, subcommand("init")],
-    Annotated[Calibrate, subcommand("calibrate")],
-    Annotated[Compare, subcommand("compare")],
-    Annotated[Queue, subcommand("queue")],
-]
+app.command(idea_app, name="idea")
+app.command(worktree_app, name="worktree")
+app.command(results_app, name="results")
+app.command(journal_app, name="journal")
+app.command(report_app, name="report")
+app.command(guard_app, name="guard")
+app.command(hooks_app, name="hooks")
+app.command(queue_app, name="queue")
 
 
 def main(args: list[str] | None = None) -> int:
-    command = tyro.cli(Command, args=args, prog="autoresearch", config=(tyro.conf.OmitSubcommandPrefixes,))
     try:
-        return command.run() or 0
+        return app.cli(args=args, prog="autoresearch", config=(tyro.conf.OmitSubcommandPrefixes,)) or 0
     except UserError as e:
         print(f"autoresearch: {e}", file=sys.stderr)
         return 1

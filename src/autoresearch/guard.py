@@ -9,8 +9,9 @@ file identical to main's committed copy is always allowed: merging main and rest
 .notebook_path, cwd) and blocks with exit code 2 and one line on stderr any Edit/Write/MultiEdit/
 NotebookEdit of a FROZEN file without META_MODE, of a GLOBAL or APPEND-ONLY file (results.tsv is
 appended only by eval.py, journals only by `just journal`), or of git's own files (hooks, config).
-For Bash it blocks the obvious ways to switch a guard off: setting META_MODE=1, --no-verify,
-core.hooksPath, writing the human journal. A tripwire, not a sandbox: `check` finds the rest.
+For Bash it asks `shellguard.problem`, which blocks the ways to switch a guard off that a command
+shows: setting META_MODE, --no-verify, core.hooksPath, .git/hooks, writing the human journal.
+A tripwire, not a sandbox: `check` finds the rest.
 
 Usage:
     autoresearch guard commit                   (from .git/hooks/pre-commit)
@@ -20,10 +21,10 @@ Usage:
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
+from autoresearch import shellguard
 from autoresearch.errors import UserError
 from autoresearch.metamode import meta_mode
 from autoresearch.paths import NotAProject, Project
@@ -87,34 +88,15 @@ def commit(project: Project) -> int:
     return 1
 
 
-# Shell commands that would switch a guard off: (pattern, why, whether to look past quoted text).
-# A tripwire against the obvious, not a sandbox: `autoresearch check` finds what slips past.
-BASH_RULES = (
-    (
-        re.compile(r"(^|[\s;&|(])(export\s+)?META_MODE=1\b"),
-        "META_MODE is the researcher's switch (a human_journal.md entry): the agent never sets it; leave FROZEN files alone",
-        False,
-    ),
-    (
-        re.compile(r"--no-verify\b|\bgit\b[^;&|]*\bcommit\b[^;&|]*\s-[a-zA-Z]*n[a-zA-Z]*(?![\w-])"),
-        "skipping the git hooks (--no-verify, commit -n) is not allowed: fix what the hook refused instead",
-        True,  # a commit message that says "-n" is not the flag
-    ),
-    (re.compile(r"core\.hooksPath", re.I), "changing core.hooksPath would switch off the guard hooks: leave it alone", False),
-    (
-        re.compile(r"--journal[=\s]+human\b"),
-        "human_journal.md is the researcher's journal: the agent never writes it; use RESEARCH_JOURNAL.md (`just journal ...`)",
-        False,
-    ),
-)
-QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-
-
 def agent_problem(hook_input: dict) -> str | None:
     """Why this tool call must be blocked, as one line for the agent; None to let it run."""
     tool = hook_input.get("tool_name", "")
     if tool == "Bash":
-        return _bash_problem(str((hook_input.get("tool_input") or {}).get("command", "")), Path(hook_input.get("cwd") or Path.cwd()))
+        command = str((hook_input.get("tool_input") or {}).get("command", ""))
+        found = shellguard.problem(command)
+        if found == shellguard.SETS_META_MODE and _meta_mode_at(Path(hook_input.get("cwd") or Path.cwd())):
+            found = shellguard.problem(command, meta_mode_on=True)  # already on: saying so again changes nothing
+        return found
     if tool not in EDIT_TOOLS:
         return None
     args = hook_input.get("tool_input") or {}
@@ -156,16 +138,6 @@ def agent_problem(hook_input: dict) -> str | None:
                 f"{rel} is FROZEN (program.md, 'Which files you may touch') and META_MODE is off: leave it as it is "
                 "and change train.py or model.py instead; only the researcher may allow it, with META_MODE=1 in human_journal.md"
             )
-    return None
-
-
-def _bash_problem(command: str, cwd: Path) -> str | None:
-    unquoted = QUOTED.sub("''", command)
-    for pattern, problem, past_quotes in BASH_RULES:
-        if pattern.search(unquoted if past_quotes else command):
-            if "META_MODE" in problem and _meta_mode_at(cwd):
-                continue  # already on: saying so again changes nothing
-            return problem
     return None
 
 

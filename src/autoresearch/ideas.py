@@ -1,8 +1,11 @@
 """Idea files in the ROOT checkout's 1_ideas/: new from _TEMPLATE.md, front matter, critiques, ranking.
 
-An idea is `1_ideas/{YYYY-MM-DD}_{slug}.md`: YAML-ish front matter (one `key: value` per line between
-`---` lines: slug, title, status, created, rating) and the sections Hypothesis, Mechanism, Prediction,
-How to test, Critique. Critiques are only ever appended. Usage:
+An idea is `1_ideas/{YYYY-MM-DD}_{slug}.md`: YAML front matter between `---` lines (slug, title, status,
+created, rating; `rating:` left empty means unrated), read and written with python-frontmatter, and the
+sections Hypothesis, Mechanism, Prediction, How to test, Critique. Every front-matter value is a string
+as written (no dates, numbers or booleans guessed), quoted only where YAML needs it (`title: 'A: b'`).
+Critiques are only ever appended. `new_idea` also returns the nearest existing ideas and journal
+entries (`novelty.nearest`), so the command can warn about a repeat. Usage:
 
     autoresearch idea new rotary-base --title "Rotary base 50k" --hypothesis "..."
     autoresearch idea list | idea count | idea next | idea rate SLUG 7 | idea critique SLUG --file c.md
@@ -11,25 +14,29 @@ How to test, Critique. Critiques are only ever appended. Usage:
 
 from __future__ import annotations
 
+import functools
+import math
 import re
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from autoresearch.errors import UserError
 from autoresearch.fileio import append_once, read_file_arg, write_atomic
 from autoresearch.paths import TEMPLATE
 
 if TYPE_CHECKING:
-    import polars as pl
+    from frontmatter.default_handlers import YAMLHandler
 
+    from autoresearch.config import Config
+    from autoresearch.novelty import Match
     from autoresearch.paths import Project
+    from autoresearch.results import Record
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SLUG_MAX = 48
-STATUSES = ("proposed", "implementing", "done", "rejected")
+STATUSES = ("proposed", "implementing", "done", "kept", "rejected")
 FIELDS = ("slug", "title", "status", "created", "rating")
 FILE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})_(.+)\.md$")
 CRITIQUE = "Critique"
@@ -48,6 +55,13 @@ class Idea:
     path: Path
     has_critique: bool
     hypothesis: str
+    mechanism: str
+
+
+class NewIdea(NamedTuple):
+    path: Path
+    nearest: list[Match]
+    """the earlier ideas and research-journal entries nearest to it, most similar first (`novelty.nearest`)"""
 
 
 def check_slug(slug: str) -> str:
@@ -99,8 +113,13 @@ def find_idea(project: Project, slug: str) -> Path:
     return path
 
 
-def new_idea(project: Project, slug: str, title: str, hypothesis: str = "") -> Path:
-    """Write 1_ideas/{date}_{slug}.md from the template, status proposed, unrated. Returns its path."""
+def new_idea(project: Project, slug: str, title: str, hypothesis: str = "") -> NewIdea:
+    """Write 1_ideas/{date}_{slug}.md from the template, status proposed, unrated.
+
+    Returns its path and the nearest earlier ideas and research-journal entries (`novelty.nearest`
+    on the title and hypothesis), so the caller can warn when it repeats one; the idea is written
+    however near they are.
+    """
     check_slug(slug)
     title = _one_line(title, "title")
     template = project.ideas / TEMPLATE
@@ -113,34 +132,91 @@ def new_idea(project: Project, slug: str, title: str, hypothesis: str = "") -> P
         "created": now.isoformat(timespec="seconds"),
         "hypothesis": hypothesis.strip() or _NO_HYPOTHESIS,
     }
-    text = _PLACEHOLDER.sub(lambda m: values[m.group(1)], template.read_text())
+    front, rest = _split(template.read_text(), template)
+    front = _PLACEHOLDER.sub(lambda m: _yaml_scalar(values[m.group(1)]), front)
+    text = front + _PLACEHOLDER.sub(lambda m: values[m.group(1)], rest)
+    split_front_matter(text, template)  # a template whose front matter does not parse is named before anything is written
     path = project.ideas / f"{now:%Y-%m-%d}_{slug}.md"
     with _lock(project):
         existing = idea_paths(project).get(slug)
         if existing is not None:
             raise UserError(f"idea {slug!r} exists already ({existing}); pick another slug")
+        earlier = load_ideas(project)
         write_atomic(path, text, exclusive=True)
-    return path
+    return NewIdea(path, _nearest(project, f"{title}\n{hypothesis}", earlier))
+
+
+def _nearest(project: Project, text: str, earlier: list[Idea]) -> list[Match]:
+    from autoresearch import journal, novelty
+
+    documents = [novelty.Document("idea", i.slug, f"{i.title}\n{i.hypothesis}\n{i.mechanism}") for i in earlier]
+    if project.research_journal.exists():
+        _, entries = journal.parse(project.research_journal.read_text())
+        documents += [novelty.Document("journal", e.heading, e.text) for e in entries]
+    return novelty.nearest(text, documents)
+
+
+@functools.cache
+def _handler() -> YAMLHandler:
+    """python-frontmatter's YAML handler, reading every value as a string and writing it plainly where YAML allows."""
+    import yaml
+    from frontmatter.default_handlers import YAMLHandler
+    from yaml.representer import SafeRepresenter
+
+    class PlainDumper(yaml.BaseDumper):
+        """Quotes a value only where YAML syntax needs it (`: `, a leading quote or `#`), never to mark a type."""
+
+        def ignore_aliases(self, data: object) -> bool:
+            return True
+
+    PlainDumper.add_representer(str, SafeRepresenter.represent_str)
+    PlainDumper.add_representer(dict, SafeRepresenter.represent_dict)
+
+    class IdeaYAML(YAMLHandler):
+        def load(self, fm: str, **kwargs: object) -> Any:
+            return super().load(fm, Loader=yaml.BaseLoader)
+
+        def export(self, metadata: dict[str, object], **kwargs: object) -> str:
+            return super().export(metadata, Dumper=PlainDumper, sort_keys=False, width=math.inf)
+
+    return IdeaYAML()
+
+
+def _yaml_scalar(value: str) -> str:
+    """`value` as it is written after `key: ` in the front matter."""
+    return _handler().export({"k": value}).removeprefix("k:").lstrip(" ")
+
+
+def _split(text: str, path: Path) -> tuple[str, str]:
+    """The front matter with its opening `---` line, and the rest of the file from the closing `---` line on."""
+    handler = _handler()
+    if not handler.detect(text):
+        raise UserError(f"{path}: no front matter (the file must start with a `---` line); compare with {TEMPLATE}")
+    closing = [m.start() for m in handler.FM_BOUNDARY.finditer(text)][1:2]
+    if not closing:
+        raise UserError(f"{path}: the front matter has no closing `---` line; add it")
+    return text[: closing[0]], text[closing[0] :]
 
 
 def split_front_matter(text: str, path: Path) -> tuple[dict[str, str], str]:
-    """The front matter as a dict and the body after it."""
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
-        raise UserError(f"{path}: no front matter (the file must start with a `---` line); compare with {TEMPLATE}")
+    """The front matter as a dict of strings (`rating:` empty is '') and the rest of the file from its closing `---` line on."""
+    import yaml
+
+    front, rest = _split(text, path)
     try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
-    except StopIteration:
-        raise UserError(f"{path}: the front matter has no closing `---` line; add it") from None
-    fields = {}
-    for n, line in enumerate(lines[1:end], start=2):
-        if not line.strip():
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            raise UserError(f"{path} line {n}: {line!r} is not `key: value`; fix the front matter")
-        fields[key.strip()] = value.strip()
-    return fields, "\n".join(lines[end + 1 :])
+        fields = _handler().load(front.partition("\n")[2]) or {}
+    except yaml.MarkedYAMLError as e:
+        line = f" line {e.problem_mark.line + 2}" if e.problem_mark else ""
+        raise UserError(
+            f"{path}{line}: the front matter is not valid YAML ({e.problem}); "
+            "quote a value that holds ': ' or starts with a quote, e.g. title: 'Rotary: base 50k'"
+        ) from None
+    if not isinstance(fields, dict):
+        raise UserError(f"{path}: the front matter is not `key: value` lines; compare with {TEMPLATE}")
+    for key, value in fields.items():
+        if not isinstance(value, str):
+            raise UserError(f"{path}: front matter field {key!r} is not a single value; write `{key}: value` on one line")
+    return fields, rest
 
 
 def sections(body: str) -> dict[str, str]:
@@ -181,6 +257,7 @@ def parse_idea(path: Path) -> Idea:
         path=path,
         has_critique=bool(_prose(parts.get(CRITIQUE, ""))),
         hypothesis=_prose(parts.get("Hypothesis", "")),
+        mechanism=_prose(parts.get("Mechanism", "")),
     )
 
 
@@ -193,66 +270,39 @@ def count_ideas(project: Project) -> int:
     return len(idea_paths(project))
 
 
-def results_frame(project: Project) -> pl.DataFrame:
-    """The root results.tsv as a DataFrame; a missing or empty file gives no rows."""
+def _row_counts(record: Record) -> dict[str, int]:
     import polars as pl
 
-    from autoresearch.results import TYPES, read_results
-
-    path = project.results
-    if not path.exists() or path.stat().st_size == 0:
-        dtypes = {float: pl.Float64, int: pl.Int64, str: pl.String}
-        return pl.DataFrame(schema={name: dtypes[t] for name, t in TYPES.items()})
-    return read_results(path)
-
-
-def _direction(project: Project) -> str:
-    from autoresearch.taxonomy import Taxonomy
-
-    return Taxonomy.load(project.pyproject).direction
-
-
-def _row_counts(df: pl.DataFrame) -> dict[str, int]:
-    import polars as pl
-
-    counts = df.filter(pl.col("idea").is_not_null() & (pl.col("idea") != "")).group_by("idea").len()
+    counts = record.df.filter(pl.col("idea").is_not_null() & (pl.col("idea") != "")).group_by("idea").len()
     return dict(counts.iter_rows())
 
 
-def _best_by_profile(df: pl.DataFrame, slug: str, direction: str) -> str:
+def best_by_profile(record: Record, slug: str) -> str:
+    """The idea's best ok value per profile, like `1.0812 cpu, 0.9021 cuda`."""
     import polars as pl
 
-    ok = df.filter((pl.col("idea") == slug) & (pl.col("status") == "ok") & pl.col("val_bpb").is_not_null())
+    ok = record.ok(record.df.filter(pl.col("idea") == slug))
     if ok.height == 0:
         return ""
-    agg = pl.col("val_bpb").min() if direction == "lower" else pl.col("val_bpb").max()
-    best = ok.group_by("profile", maintain_order=True).agg(agg)
+    value = pl.col(record.value)
+    best = ok.group_by("profile", maintain_order=True).agg(value.max() if record.metric.descending else value.min())
     return ", ".join(f"{v:.4f} {p}" for p, v in best.iter_rows())
 
 
-def print_ideas(project: Project) -> None:
-    from rich.table import Table
-    from rich.text import Text
+@dataclass(frozen=True)
+class IdeaRow:
+    idea: Idea
+    rows: int
+    best: str
 
-    from autoresearch.leaderboard import console
 
-    ideas = load_ideas(project)
-    if not ideas:
-        print(f"no ideas in {project.ideas.name}/ yet; write one with `just idea SLUG \"title\"`")
-        return
-    df, direction = results_frame(project), _direction(project)
-    counts = _row_counts(df)
-    table = Table(title=f"{len(ideas)} ideas (best {direction} val_bpb per profile)", title_justify="left", show_edge=False, pad_edge=False)
-    for name in ("slug", "title", "status", "rating", "critique", "rows", "best"):
-        table.add_column(name, justify="right" if name in ("rating", "rows") else "left")
-    style = {"proposed": "", "implementing": "yellow", "done": "green", "rejected": "dim"}
-    for idea in ideas:
-        table.add_row(
-            idea.slug, idea.title, Text(idea.status, style=style.get(idea.status, "red")),
-            "" if idea.rating is None else str(idea.rating), "yes" if idea.has_critique else "no",
-            str(counts.get(idea.slug, 0)), _best_by_profile(df, idea.slug, direction),
-        )
-    console().print(table)
+def table_rows(project: Project, config: Config) -> list[IdeaRow]:
+    """Every idea with its number of result rows and best value per profile."""
+    from autoresearch import results
+
+    record = results.load(project, config)
+    counts = _row_counts(record)
+    return [IdeaRow(idea, counts.get(idea.slug, 0), best_by_profile(record, idea.slug)) for idea in load_ideas(project)]
 
 
 def _stamp() -> str:
@@ -298,42 +348,25 @@ def set_field(project: Project, slug: str, field: str, value: str | int) -> Path
     else:
         raise UserError(f"field {field!r} cannot be set; settable fields: rating, status")
     with _lock(project):
-        text = path.read_text()
-        split_front_matter(text, path)  # validates the shape before editing
-        lines = text.split("\n")
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
-        for i in range(1, end):
-            if lines[i].partition(":")[0].strip() == field:
-                lines[i] = f"{field}: {value}"
-                break
-        else:
-            lines.insert(end, f"{field}: {value}")
-        write_atomic(path, "\n".join(lines))
+        text = path.read_bytes().decode()  # not read_text: it would turn the body's \r\n into \n
+        fields, rest = split_front_matter(text, path)
+        front = _handler().export({**fields, field: str(value)})
+        write_atomic(path, f"---\n{front}\n{rest}")  # from the closing `---` on, the file is kept byte for byte
     return path
 
 
-def next_idea(project: Project) -> Idea | None:
+def next_idea(project: Project, config: Config) -> Idea | None:
     """The best idea not yet implemented (status proposed), or None.
 
     The rule: highest rating first (unrated ideas last); among equal ratings the most novel first,
     that is the one with the fewest results rows (an idea never tried beats a retry); then the newest
     (latest `created`); then the slug, so the answer is stable.
     """
-    counts = _row_counts(results_frame(project))
+    from autoresearch import results
+
+    counts = _row_counts(results.load(project, config))
     proposed = [i for i in load_ideas(project) if i.status == "proposed"]
     proposed.sort(key=lambda i: i.slug)
     proposed.sort(key=lambda i: i.created, reverse=True)
     proposed.sort(key=lambda i: (i.rating is None, -(i.rating or 0), counts.get(i.slug, 0)))
     return proposed[0] if proposed else None
-
-
-def print_next(project: Project) -> int:
-    idea = next_idea(project)
-    if idea is None:
-        print(f"no proposed ideas in {project.ideas.name}/: write some with `just idea SLUG \"title\"`", file=sys.stderr)
-        return 1
-    rating = "unrated" if idea.rating is None else f"rated {idea.rating}/10"
-    print(f"{idea.slug}: {idea.title} ({rating}, critique: {'yes' if idea.has_critique else 'no'})")
-    print(f"  {idea.path}")
-    print(f"  start it: just wt {idea.slug}")
-    return 0

@@ -14,6 +14,7 @@ by the git hook. Usage:
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -126,6 +127,11 @@ def add_entry(
 
     if journal not in JOURNALS:
         raise UserError(f"journal {journal!r} is not one of {', '.join(JOURNALS)}")
+    if journal == "human" and os.environ.get("CLAUDECODE") == "1":  # Claude Code sets it in its Bash tool's shells
+        raise UserError(
+            "human_journal.md is the researcher's journal and this runs inside Claude Code (CLAUDECODE=1): the agent "
+            "writes RESEARCH_JOURNAL.md (`just journal \"title\" --observation ...`); the researcher adds to it from their own terminal"
+        )
     title = " ".join(title.split())
     if not title:
         raise UserError("the journal entry needs a title: --title \"...\"")
@@ -165,8 +171,8 @@ def _committed(root: Path, name: str) -> str | None:
     return out.stdout.decode() if out.returncode == 0 else None
 
 
-def verify_all(project: Project) -> int:
-    """Check each journal's working copy against its last commit; print the problems; 1 if any."""
+def verify_all(project: Project) -> list[str]:
+    """Each journal's working copy against its last commit: one line per problem, [] when all keep their entries."""
     problems = []
     for name in JOURNALS.values():
         path = project.root / name
@@ -177,8 +183,4 @@ def verify_all(project: Project) -> int:
             problems.append(f"{name}: deleted; restore it with `git checkout {name}`")
             continue
         problems += verify(old, path.read_text(), name)
-    for line in problems:
-        print(line)
-    if not problems:
-        print(f"journals ok: {', '.join(JOURNALS.values())} keep every committed entry, unchanged and in order")
-    return 1 if problems else 0
+    return problems

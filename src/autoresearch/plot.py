@@ -1,4 +1,4 @@
-"""The progress plot: val_bpb per experiment, the running best, crashes, and the ideas that moved the best.
+"""The progress plot: the metric per experiment, the running best, crashes, and the ideas that moved the best.
 
 Writes 9_reports/progress.png in the root checkout (atomically), headless: matplotlib's
 object-oriented Figure renders with Agg and never touches pyplot or a display. Usage:
@@ -11,13 +11,15 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from autoresearch.errors import UserError
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from autoresearch.config import Config
+    from autoresearch.metric import Metric
     from autoresearch.paths import Project
 
 PROGRESS_PNG = "progress.png"
@@ -25,32 +27,34 @@ LABEL_WIDTH = 28
 OK_COLOUR, BEST_COLOUR, CRASH_COLOUR, CALIBRATION_COLOUR = "#9aa5b1", "#1b7f6b", "#d62828", "#e9c46a"
 
 
-def plot_progress(project: Project) -> Path:
+def plot_progress(project: Project, config: Config) -> Path:
     """Plot the experiments of the most common profile and return the path of the PNG."""
     import polars as pl
 
-    from autoresearch.leaderboard import load
+    from autoresearch import results
 
-    df, direction = load(project)
-    experiments = df.filter(pl.col("kind") != "calibration")
+    record = results.load(project, config, missing="error")
+    df, metric = record.df, record.metric
+    experiments = record.experiments()
     if experiments.height == 0:
         raise UserError(f"{project.results}: no experiment rows yet; run `just eval` first")
     by_profile = experiments.group_by("profile", maintain_order=True).len().sort("len", descending=True, maintain_order=True)
     profile = by_profile["profile"][0]
     others = [f"{p} ({n} row{'s' * (n != 1)})" for p, n in by_profile.iter_rows()][1:]
     rows = experiments.filter(pl.col("profile") == profile).with_row_index("x", offset=1)
-    calibration = df.filter((pl.col("kind") == "calibration") & (pl.col("profile") == profile) & (pl.col("status") == "ok"))
+    calibration = record.ok(df.filter((pl.col("kind") == "calibration") & (pl.col("profile") == profile)))
 
-    title = f"{project.root.name}: val_bpb per experiment, profile {profile}"
+    title = f"{project.root.name}: {metric.name} per experiment, profile {profile}"
     if others:
         title += f" (the most common profile; not shown: {', '.join(others)})"
-    fig = _figure(rows, calibration, direction, title)
+    fig = _figure(rows, calibration, metric, title)
     out = project.reports / PROGRESS_PNG
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(fd)
     try:
         fig.savefig(tmp, format="png")
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a plot is for everyone who reads the project
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):
@@ -58,50 +62,51 @@ def plot_progress(project: Project) -> Path:
     return out
 
 
-def _running_best(ok: pl.DataFrame, direction: str) -> pl.DataFrame:
+def _running_best(ok: pl.DataFrame, metric: Metric) -> pl.DataFrame:
     """Adds `best` (the running best) and `improved` (this row set a new best; the first ok row does)."""
     import polars as pl
 
-    val = pl.col("val_bpb")
-    best = val.cum_min() if direction == "lower" else val.cum_max()
+    val = pl.col(metric.name)
+    best = val.cum_max() if metric.descending else val.cum_min()
     previous = best.shift(1)
-    improved = previous.is_null() | ((val < previous) if direction == "lower" else (val > previous))
+    improved = previous.is_null() | ((val > previous) if metric.descending else (val < previous))
     return ok.with_columns(best=best, improved=improved)
 
 
-def _figure(rows: pl.DataFrame, calibration: pl.DataFrame, direction: str, title: str):
+def _figure(rows: pl.DataFrame, calibration: pl.DataFrame, metric: Metric, title: str) -> Any:
     import polars as pl
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
     from matplotlib.transforms import blended_transform_factory
 
-    ok = _running_best(rows.filter((pl.col("status") == "ok") & pl.col("val_bpb").is_not_null()), direction)
-    crashed = rows.filter((pl.col("status") != "ok") | pl.col("val_bpb").is_null())
-    floors = rows["floor_bpb"].drop_nulls()
-    floor = floors[-1] if floors.len() else None
+    name, direction = metric.name, metric.direction
+    ok = _running_best(rows.filter((pl.col("status") == "ok") & pl.col(name).is_not_null()), metric)
+    crashed = rows.filter((pl.col("status") != "ok") | pl.col(name).is_null())
+    optima = rows["optimum"].drop_nulls()
+    floor = optima[-1] if optima.len() else None
 
     fig = Figure(figsize=(12, 6), dpi=120, layout="constrained")
     ax = fig.add_subplot()
     ax.set_title(title, fontsize=11, loc="left")
     ax.set_xlabel("experiment (order in results.tsv; calibration runs left out)")
-    ax.set_ylabel(f"val_bpb ({direction} is better)")
+    ax.set_ylabel(f"{name} ({direction} is better)")
     ax.grid(True, alpha=0.25)
     n = rows.height
     ax.set_xlim(0, n + 1)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
-    low, high = _y_range(ok, calibration, floor, direction)
+    low, high = _y_range(ok[name].to_list(), calibration[name].to_list(), floor, direction)
     span = high - low
     ax.set_ylim(low - 0.06 * span, high + 0.14 * span)  # headroom for the crash marks
     if calibration.height:
-        lo, hi = calibration["val_bpb"].min(), calibration["val_bpb"].max()
+        lo, hi = calibration[name].min(), calibration[name].max()
         ax.axhspan(lo, hi, color=CALIBRATION_COLOUR, alpha=0.3, lw=0,
                    label=f"calibration seeds ({calibration.height}): {lo:.4f} to {hi:.4f}")
     if floor is not None:
-        ax.axhline(floor, ls="--", lw=1.2, color="#444444", label=f"Bayes floor {floor:.4f}")
+        ax.axhline(floor, ls="--", lw=1.2, color="#444444", label=f"known optimum {floor:.4f}")
 
     if ok.height:
-        x, y = ok["x"].to_list(), ok["val_bpb"].to_list()
+        x, y = ok["x"].to_list(), ok[name].to_list()
         shown = [min(max(v, low), high) for v in y]
         off = [s != v for s, v in zip(shown, y)]
         ax.scatter([a for a, o in zip(x, off) if not o], [s for s, o in zip(shown, off) if not o],
@@ -113,10 +118,10 @@ def _figure(rows: pl.DataFrame, calibration: pl.DataFrame, direction: str, title
         steps_x, steps_y = [*x, n + 1], [*ok["best"].to_list(), ok["best"][-1]]
         ax.step(steps_x, steps_y, where="post", lw=2, color=BEST_COLOUR, zorder=3, label=f"running best {steps_y[-1]:.4f}")
         best = ok.filter(pl.col("improved"))
-        ax.scatter(best["x"], best["val_bpb"], s=46, color=BEST_COLOUR, edgecolor="white", lw=0.8, zorder=4,
+        ax.scatter(best["x"], best[name], s=46, color=BEST_COLOUR, edgecolor="white", lw=0.8, zorder=4,
                    label=f"new best ({best.height})")
         for i, r in enumerate(best.iter_rows(named=True)):
-            ax.annotate(_label(r), (r["x"], r["val_bpb"]), xytext=(5, 7 if i % 2 == 0 else 16), textcoords="offset points",
+            ax.annotate(_label(r, name), (r["x"], r[name]), xytext=(5, 7 if i % 2 == 0 else 16), textcoords="offset points",
                         fontsize=8, rotation=25, color="#123d35", zorder=5)
 
     if crashed.height:
@@ -127,18 +132,18 @@ def _figure(rows: pl.DataFrame, calibration: pl.DataFrame, direction: str, title
     return fig
 
 
-def _y_range(ok: pl.DataFrame, calibration: pl.DataFrame, floor: float | None, direction: str) -> tuple[float, float]:
+def _y_range(ok: list[float], calibration: list[float], floor: float | None, direction: str) -> tuple[float, float]:
     """The value range to show: the floor, the calibration band and the ok runs, a diverged run aside.
 
     A run much worse than the typical one (say a NaN-adjacent 8 bpb) would flatten everything else,
     so the worse end stops at the 90th percentile or the first run, whichever is worse.
     """
-    values = [*ok["val_bpb"].to_list(), *calibration["val_bpb"].to_list()]
+    values = [*ok, *calibration]
     if not values:
         values = [floor] if floor is not None else [0.0, 1.0]
     lo, hi = min(values), max(values)
     lowish, highish = sorted(values)[len(values) // 10], sorted(values)[-1 - len(values) // 10]
-    first = ok["val_bpb"][0] if ok.height else None
+    first = ok[0] if ok else None
     if direction == "lower":
         hi = min(hi, max(highish, first if first is not None else highish) + 0.25 * (highish - lo or 1))
     else:
@@ -148,7 +153,7 @@ def _y_range(ok: pl.DataFrame, calibration: pl.DataFrame, floor: float | None, d
     return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
 
 
-def _label(row: dict) -> str:
+def _label(row: dict, name: str) -> str:
     text = row["idea"] or row["description"] or row["commit"] or ""
     text = text if len(text) <= LABEL_WIDTH else text[: LABEL_WIDTH - 1] + "…"
-    return f"{text} {row['val_bpb']:.3f}"
+    return f"{text} {row[name]:.3f}"

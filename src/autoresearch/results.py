@@ -197,6 +197,21 @@ class Record:
         best = self.ranked().unique(subset="profile", keep="first", maintain_order=True)
         return best.join(first, on="profile").sort("_first").drop("_first")
 
+    def leaderboard(self, by: Literal["row", "idea"] = "row", top: int = 20) -> pl.DataFrame:
+        """The top `top` ok rows of each profile, with `rank` (1 = best); by="idea" keeps each idea's best row."""
+        import polars as pl
+
+        if by not in ("row", "idea"):
+            raise UserError(f"leaderboard --by is {by!r}, expected 'row' or 'idea'")
+        if top < 1:
+            raise UserError(f"leaderboard --last is {top}, expected at least 1")
+        first = self.df.group_by("profile").agg(pl.col("row").min().alias("_first"))
+        ranked = self.ranked()
+        if by == "idea":
+            ranked = ranked.unique(subset=["profile", "idea"], keep="first", maintain_order=True)
+        ranked = ranked.with_columns(rank=pl.int_range(1, pl.len() + 1).over("profile"))
+        return ranked.filter(pl.col("rank") <= top).join(first, on="profile").sort(["_first", "rank"]).drop("_first")
+
     def last(self, n: int) -> pl.DataFrame:
         if n < 1:
             raise UserError(f"--last is {n}, expected at least 1")

@@ -1,8 +1,8 @@
 """Noise-aware statistics: the verdict rule, the noise threshold, paired comparisons, calibration records.
 
-Pure Python (math, random, json): no torch, numpy or polars, so every command can import it.
-Student-t quantiles are computed here (via the regularized incomplete beta function), so scipy
-is not needed. Usage:
+Importing it is cheap (math, json): scipy.stats does the Student-t quantiles, the paired t-test
+and the bootstrap, imported inside the functions that need them, so bookkeeping commands that
+only read a calibration never load scipy or numpy. Usage:
 
     d = min_detectable_effect(sigma=0.004, n_baseline=3)      # the calibrated noise threshold
     verdict(1.87, best=1.90, threshold=d)                     # 'better', 'within-noise', 'worse', ...
@@ -37,9 +37,10 @@ from __future__ import annotations
 
 import json
 import math
-import random
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
+
+from autoresearch.errors import UserError
 
 if TYPE_CHECKING:
     from autoresearch.metric import Metric
@@ -66,71 +67,15 @@ def std(xs: list[float]) -> float:
     return math.sqrt(math.fsum((x - m) ** 2 for x in xs) / (len(xs) - 1))
 
 
-def rel_std(xs: list[float]) -> float:
-    """Relative standard deviation, std / |mean|."""
-    return std(xs) / abs(mean(xs))
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz, Numerical Recipes 6.4)."""
-    tiny = 1e-300
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 1000):
-        for aa in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)), -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
-            d = 1.0 + aa * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + aa / c
-            c = c if abs(c) > tiny else tiny
-            h *= d * c
-        if abs(d * c - 1.0) < 1e-15:
-            return h
-    raise ArithmeticError(f"incomplete beta did not converge for a={a}, b={b}, x={x}")
-
-
-def betainc(a: float, b: float, x: float) -> float:
-    """The regularized incomplete beta function I_x(a, b)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _betacf(a, b, x) / a
-    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
-
-
-def t_cdf(t: float, df: float) -> float:
-    """P(T <= t) for Student's t with df degrees of freedom; df = math.inf gives the standard normal."""
-    if df <= 0:
-        raise ValueError(f"degrees of freedom must be positive, got {df}")
-    if math.isinf(df):
-        return 0.5 * math.erfc(-t / math.sqrt(2.0))
-    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
-    return 1.0 - tail if t > 0 else tail
-
-
 def t_ppf(p: float, df: float) -> float:
-    """The p-quantile of Student's t with df degrees of freedom (df = math.inf: the normal), by bisection."""
+    """The p-quantile of Student's t with df degrees of freedom (df = math.inf: the standard normal)."""
+    from scipy.stats import t
+
     if not 0.0 < p < 1.0:
         raise ValueError(f"a quantile needs 0 < p < 1, got {p}")
-    if p == 0.5:
-        return 0.0
-    if p < 0.5:
-        return -t_ppf(1.0 - p, df)
-    lo, hi = 0.0, 1.0
-    while t_cdf(hi, df) < p:
-        lo, hi = hi, 2.0 * hi
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if t_cdf(mid, df) < p:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-12 * hi:
-            break
-    return 0.5 * (lo + hi)
+    if df <= 0:
+        raise ValueError(f"degrees of freedom must be positive, got {df}")
+    return float(t.ppf(p, df))
 
 
 def min_detectable_effect(sigma: float, n_baseline: int, alpha: float = ALPHA, power: float = POWER) -> float:
@@ -164,10 +109,13 @@ def paired_difference(
 ) -> Paired:
     """Pair a[i] with b[i] (the same seed on both sides) and estimate the mean of b[i] - a[i].
 
-    method "t": the Student-t interval mean ± t[(1+c)/2; n-1] * s_d / sqrt(n) and the paired t-test's
-    p-value. method "bootstrap": the percentile interval of `resamples` resampled means (seeded, so
-    repeatable) and the p-value of the null-centred bootstrap; with fewer than about 10 pairs it
-    has too few distinct resamples to mean much, so prefer "t" there.
+    method "t": the paired t-test (scipy.stats.ttest_rel): the Student-t interval
+    mean ± t[(1+c)/2; n-1] * s_d / sqrt(n) and the two-sided p-value. method "bootstrap"
+    (scipy.stats.bootstrap on the differences, so pairs stay together): the percentile interval of
+    `resamples` resampled means, seeded so it is repeatable, and the p-value of the null-centred
+    bootstrap, the share of resampled means at least |mean| away from the observed mean (the
+    resampled means shifted to a true difference of zero, as far out as the observed one). With
+    fewer than about 10 pairs the bootstrap has too few distinct resamples to mean much: prefer "t".
     """
     if len(a) != len(b):
         raise ValueError(f"paired samples need equal lengths, got {len(a)} and {len(b)}")
@@ -175,23 +123,26 @@ def paired_difference(
         raise ValueError(f"a paired comparison needs at least 2 pairs, got {len(a)}")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    if method not in ("t", "bootstrap"):
+        raise ValueError(f"method {method!r}: expected 't' or 'bootstrap'")
     diffs = [y - x for x, y in zip(a, b)]
     n, m = len(diffs), mean(diffs)
+    if std(diffs) == 0:  # every seed moved by the same amount: no spread to test against (scipy would warn and give nan)
+        return Paired(m, m, m, 1.0 if m == 0 else 0.0, n, method, confidence)
+    import numpy as np
+    from scipy import stats as sps
+
     if method == "t":
-        se = std(diffs) / math.sqrt(n)
-        if se == 0:
-            return Paired(m, m, m, 1.0 if m == 0 else 0.0, n, method, confidence)
-        half = t_ppf((1 + confidence) / 2, n - 1) * se
-        p = 2 * (1 - t_cdf(abs(m) / se, n - 1))
-        return Paired(m, m - half, m + half, p, n, method, confidence)
-    if method == "bootstrap":
-        rng = random.Random(seed)
-        means = sorted(mean(rng.choices(diffs, k=n)) for _ in range(resamples))
-        tail = (1 - confidence) / 2
-        low, high = means[int(tail * (resamples - 1))], means[math.ceil((1 - tail) * (resamples - 1))]
-        extreme = sum(abs(x - m) >= abs(m) for x in means)  # resampled means of the null-centred differences
-        return Paired(m, low, high, extreme / resamples, n, method, confidence)
-    raise ValueError(f"method {method!r}: expected 't' or 'bootstrap'")
+        test = sps.ttest_rel(b, a)
+        ci = test.confidence_interval(confidence)
+        return Paired(m, float(ci.low), float(ci.high), float(test.pvalue), n, method, confidence)
+    boot = sps.bootstrap(
+        (np.asarray(diffs),), np.mean, n_resamples=resamples, confidence_level=confidence,
+        method="percentile", rng=np.random.default_rng(seed),
+    )
+    p = float(np.mean(np.abs(boot.bootstrap_distribution - m) >= abs(m)))
+    ci = boot.confidence_interval
+    return Paired(m, float(ci.low), float(ci.high), p, n, method, confidence)
 
 
 def compare_verdict(paired: Paired, direction: str = "lower") -> str:
@@ -207,14 +158,19 @@ def compare_verdict(paired: Paired, direction: str = "lower") -> str:
     return "within-noise"
 
 
-def load_calibration(path: Path, profile: str) -> dict | None:
+def load_all_calibrations(path: Path) -> dict[str, dict]:
+    """profile -> calibration entry of .autoresearch/calibration.json ({} when there is none)."""
     if not path.exists():
-        return None
+        return {}
     try:
         record = json.loads(path.read_text())
     except json.JSONDecodeError as e:
-        raise SystemExit(f"{path}: not valid JSON ({e}); rerun `just calibrate` or restore it with git checkout")
-    return record.get("profiles", {}).get(profile)
+        raise UserError(f"{path}: not valid JSON ({e}); rerun `just calibrate` or restore it with git checkout") from None
+    return record.get("profiles", {})
+
+
+def load_calibration(path: Path, profile: str) -> dict | None:
+    return load_all_calibrations(path).get(profile)
 
 
 def verdict(value: float, parent: list[float], threshold: float | None, metric: Metric, own: bool = False) -> str:

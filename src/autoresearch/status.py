@@ -1,154 +1,189 @@
-"""The morning dashboard: ideas and the loop's mode, worktrees, results, calibration, journal, queue.
+"""The dashboard and the loop's next step: ideas and mode, worktrees, results, journal, queue, then what to do now.
 
-One rich screen printed once. It must answer in well under a second on 10,000 result rows, so
-it reads results.tsv once with polars (vectorised), and nothing here imports torch or GitPython.
-Usage:
+`gather` reads the project once into a `State`; `next_step` derives the one thing to do next from it
+(calibrate first, finish a worktree, journal finished jobs, keep a win, rate ideas, ideate, implement),
+so an agent that lost its context (a new session, a compaction) picks up where it was; `render` draws
+the dashboard. Nothing here imports torch. Usage:
 
-    autoresearch status        (or: just status)
+    autoresearch status            (or: just status)
+    autoresearch status --brief    (the next step and a few figures: the Claude Code SessionStart hook)
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import polars as pl
     from rich.console import RenderableType
 
+    from autoresearch.config import Config
+    from autoresearch.ideas import Idea
     from autoresearch.paths import Project
+    from autoresearch.results import Record
+    from autoresearch.worktrees import WorktreeInfo
 
-IDEATE_BELOW = 30
-"""With fewer ideas than this the loop is in IDEATE mode, else IMPLEMENT (program.md)."""
 LAST_RESULTS = 5
 LAST_JOURNAL_ENTRIES = 3
 
 
-def print_status(project: Project) -> None:
-    from rich.console import Group
-
-    from autoresearch.leaderboard import console
-
-    sections = [
-        _ideas_section(project),
-        _worktrees_section(project),
-        _results_section(project),
-        _journal_section(project),
-        _queue_section(project),
-    ]
-    console().print(Group(*(s for s in sections if s is not None)))
-
-
-def _panel(body: RenderableType, title: str) -> RenderableType:
-    from rich.panel import Panel
-
-    return Panel(body, title=f"[bold]{title}[/bold]", title_align="left", expand=True)
+@dataclass
+class ProfileFigures:
+    profile: str
+    rows: int
+    ok: int
+    crash: int
+    start: float | None
+    """the first ok row's value: where the project started"""
+    champion: float | None
+    """mean of the ok rows of main's current code"""
+    champion_rows: int
+    best: dict[str, Any] | None
+    threshold: float | None
 
 
-def _ideas_section(project: Project) -> RenderableType:
-    from rich.text import Text
+@dataclass
+class State:
+    config: Config
+    ideas: list[Idea]
+    worktrees: list[WorktreeInfo]
+    record: Record
+    champion: str
+    """code hash of main's current code"""
+    profiles: list[ProfileFigures]
+    calibrated: list[str]
+    journal: list[str]
+    untried: list[str] = field(default_factory=list)
+    """worktrees whose current code has no row"""
+    winners: list[str] = field(default_factory=list)
+    """ideas with a `better` row whose code is not main's yet"""
+    queue_unjournaled: int = 0
+    queue_panel: RenderableType | None = None
+    warnings: list[str] = field(default_factory=list)
 
-    from autoresearch.ideas import STATUSES, load_ideas
 
-    ideas = load_ideas(project)
-    counts = Counter(idea.status for idea in ideas)
-    known = [f"{counts[s]} {s}" for s in STATUSES if counts[s]]
-    other = [f"{n} {s}" for s, n in sorted(counts.items()) if s not in STATUSES]
-    text = Text(f"{len(ideas)} ideas" + (": " + " · ".join(known + other) if ideas else ""))
-    if len(ideas) < IDEATE_BELOW:
-        text.append(f"\nmode IDEATE", style="bold yellow")
-        text.append(f": fewer than {IDEATE_BELOW} ideas; research and brainstorm (`autoresearch idea new`)")
-    else:
-        text.append(f"\nmode IMPLEMENT", style="bold green")
-        text.append(f": {IDEATE_BELOW}+ ideas; implement the best one (`autoresearch idea next`)")
-    return _panel(text, "Ideas")
+def gather(project: Project, config: Config) -> State:
+    import polars as pl
 
-
-def _worktrees_section(project: Project) -> RenderableType:
-    from rich.table import Table
-
+    from autoresearch import fingerprints, repo, results, stats
+    from autoresearch.ideas import load_ideas
+    from autoresearch.journal import parse
     from autoresearch.worktrees import list_worktrees
 
-    trees = list_worktrees(project)
-    if not trees:
-        return _panel("no worktrees (open one per idea: `autoresearch worktree new SLUG`)", "Worktrees")
-    table = Table(show_edge=False, pad_edge=False, expand=False)
-    for name in ("slug", "branch", "state", "ahead", "last result"):
-        table.add_column(name, justify="right" if name == "ahead" else "left")
-    for t in trees:
-        state = "[red]missing (git worktree prune)[/red]" if t.missing else "[yellow]dirty[/yellow]" if t.dirty else "clean"
-        table.add_row(t.slug, t.branch, state, str(t.ahead), t.last_result or "")
-    return _panel(table, f"Worktrees ({len(trees)})")
-
-
-def _results_section(project: Project) -> RenderableType:
-    from rich.console import Group
-
-    from autoresearch.leaderboard import last_rows, load, rows_table
-
-    if not project.results.exists():
-        return _panel(f"{project.results.name} not found; run `just eval` to make the first row", "Results")
-    df, direction = load(project)
-    if df.height == 0:
-        return _panel(f"{project.results.name}: no rows yet; run `just eval`", "Results")
-    last = rows_table(last_rows(df, LAST_RESULTS), f"last {min(LAST_RESULTS, df.height)} results")
-    return _panel(Group(_profiles_table(project, df, direction), "", last), f"Results ({df.height} rows, {direction} val_bpb is better)")
-
-
-def _profiles_table(project: Project, df: pl.DataFrame, direction: str) -> RenderableType:
-    """Per profile: row counts, baseline (first ok row), best ok row, the gain, the calibrated threshold."""
-    import polars as pl
-    from rich.table import Table
-
-    from autoresearch.leaderboard import MAIN_IDEA, baseline, best_rows
-    from autoresearch.stats import load_calibration
-
-    counts = df.group_by("profile", maintain_order=True).agg(
-        rows=pl.len(), ok=(pl.col("status") == "ok").sum(), crash=(pl.col("status") == "crash").sum()
-    )
-    bests = {r["profile"]: r for r in best_rows(df, direction).iter_rows(named=True)}
-    table = Table(show_edge=False, pad_edge=False, expand=False)
-    for name in ("profile", "rows", "ok", "crash", "baseline", "best", "gain", "best idea (commit)", "noise threshold"):
-        table.add_column(name, justify="right" if name in ("rows", "ok", "crash", "baseline", "best", "gain") else "left")
-    for c in counts.iter_rows(named=True):
-        profile = c["profile"]
-        base, best = baseline(df, profile), bests.get(profile)
-        calibration = load_calibration(project.calibration, profile)
-        gain = ""
-        if base and best:
-            delta = (base["val_bpb"] - best["val_bpb"]) if direction == "lower" else (best["val_bpb"] - base["val_bpb"])
-            gain = f"{delta:+.4f}"
-        table.add_row(
-            profile or "",
-            str(c["rows"]), str(c["ok"]), f"[red]{c['crash']}[/red]" if c["crash"] else "0",
-            f"{base['val_bpb']:.4f}" if base else "",
-            f"[bold]{best['val_bpb']:.4f}[/bold]" if best else "",
-            gain,
-            f"{best['idea'] or MAIN_IDEA} ({best['commit']})" if best else "",
-            f"{calibration['threshold']:.4f}" if calibration else "[dim]uncalibrated: run `just calibrate`[/dim]",
-        )
-    return table
-
-
-def _journal_section(project: Project) -> RenderableType:
-    from rich.markup import escape
-
-    from autoresearch.journal import parse
-
-    path = project.research_journal
-    if not path.exists():
-        return _panel(f"{path.name} not found", "Research journal")
-    _, entries = parse(path.read_text())
-    if not entries:
-        return _panel(f"{path.name}: no entries yet", "Research journal")
-    # Journals are newest-first: the latest entries are at the top.
-    lines = "\n".join(f"• {escape(entry.heading)}" for entry in entries[:LAST_JOURNAL_ENTRIES])
-    return _panel(lines, f"Research journal (latest {min(LAST_JOURNAL_ENTRIES, len(entries))} of {len(entries)})")
-
-
-def _queue_section(project: Project) -> RenderableType | None:
-    """The queue backend's summary, or no section when `queue.summary` says no backend is installed."""
+    record = results.load(project, config)
+    main = config.main_branch
+    champion = fingerprints.code_hash_at(project.root, main, config) if repo.rev_exists(project.root, main) else ""
+    calibration = stats.load_all_calibrations(project.calibration)
+    profiles = []
+    for name in record.df["profile"].unique(maintain_order=True).to_list():
+        rows = record.df.filter(pl.col("profile") == name)
+        ok = record.ok(rows)
+        mine = record.of_code(champion, name)
+        best = record.ranked(rows)
+        profiles.append(ProfileFigures(
+            name, rows.height, ok.height, rows.filter(pl.col("status") == "crash").height,
+            ok[record.value][0] if ok.height else None,
+            stats.mean(mine[record.value].to_list()) if mine.height else None, mine.height,
+            best.row(0, named=True) if best.height else None,
+            calibration.get(name, {}).get("threshold"),
+        ))
+    trees = list_worktrees(project, config)
+    codes = set(record.df["code"].drop_nulls().to_list())
+    untried = [t.slug for t in trees if not t.missing and fingerprints.code_hash(t.path, config) not in codes]
+    better = record.df.filter((pl.col("verdict") == "better") & (pl.col("code") != champion) & (pl.col("idea") != ""))
+    winners = sorted(set(better["idea"].to_list()))
+    state = State(config, load_ideas(project), trees, record, champion, profiles, sorted(calibration), [], untried, winners)
+    if project.research_journal.exists():
+        state.journal = [e.heading for e in parse(project.research_journal.read_text())[1][:LAST_JOURNAL_ENTRIES]]
+    unconfined = record.df.filter(pl.col("sandbox") == "none").height
+    if unconfined:
+        state.warnings.append(f"{unconfined} row(s) were made without a sandbox: the training code could read the record (see `just check`)")
     from autoresearch.queue import summary
 
-    text = summary(project)
-    return None if text is None else _panel(text, "Queue")
+    state.queue_panel, state.queue_unjournaled = summary(project)
+    return state
+
+
+def next_step(state: State) -> str:
+    """The one thing to do next, derived from the state."""
+    ideas, gate = state.ideas, state.config.ideate_below
+    if not state.calibrated:
+        return "calibrate first: `just calibrate` measures the noise behind every verdict (the agent may run it, before any experiment)"
+    if state.champion and not any(p.champion_rows for p in state.profiles if p.profile in state.calibrated):
+        return "main's code has no rows in a calibrated profile: run `just eval` in the root checkout"
+    dirty = [t.slug for t in state.worktrees if t.dirty]
+    if dirty:
+        return f"worktree {dirty[0]} has uncommitted changes: commit them (`git -C 5_worktrees/{dirty[0]} commit -am ...`), then `just eval` there"
+    if state.untried:
+        return f"worktree {state.untried[0]} has code with no row: `cd 5_worktrees/{state.untried[0]} && just eval`"
+    if state.queue_unjournaled:
+        return f"{state.queue_unjournaled} queued job(s) finished and are not journaled: `just queue-review`, then `just journal ...`"
+    if state.winners:
+        return f"{state.winners[0]} beat its parent: confirm and merge it with `just keep {state.winners[0]}`"
+    unrated = [i.slug for i in ideas if i.rating is None and i.status == "proposed"]
+    if unrated:
+        return f"{len(unrated)} idea(s) are unrated ({', '.join(unrated[:3])}): critique them (`just critique`) and rate them (`just rate SLUG N`)"
+    if len(ideas) < gate:
+        return f"IDEATE: {gate - len(ideas)} more idea(s) until IMPLEMENT ({len(ideas)} of {gate}): read a paper, then `just idea SLUG \"title\"`"
+    proposed = [i for i in ideas if i.status == "proposed"]
+    if not proposed:
+        return "IMPLEMENT, but no idea is proposed: write new ones (`just idea SLUG \"title\"`)"
+    return "IMPLEMENT: `autoresearch idea next` names the best untried idea; open it with `just wt SLUG`"
+
+
+def render(state: State) -> list[RenderableType]:
+    from rich.console import Group
+    from rich.text import Text
+
+    from autoresearch import ui
+
+    sections: list[RenderableType] = []
+    counts = Counter(i.status for i in state.ideas)
+    gate = state.config.ideate_below
+    mode = "IDEATE" if len(state.ideas) < gate else "IMPLEMENT"
+    text = Text(f"{len(state.ideas)} of {gate} ideas ({mode})" + (": " + " · ".join(f"{n} {s}" for s, n in sorted(counts.items())) if state.ideas else ""))
+    sections.append(ui.panel(text, "Ideas"))
+    if state.worktrees:
+        t = ui.table("slug", "branch", "state", "ahead", "last result", right=("ahead",))
+        for w in state.worktrees:
+            st = "[red]missing (git worktree prune)[/red]" if w.missing else "[yellow]dirty[/yellow]" if w.dirty else "clean"
+            if w.behind_champion:
+                st += " [magenta](main moved: merge main)[/magenta]"
+            t.add_row(w.slug, w.branch, st, str(w.ahead), w.last_result or "")
+        sections.append(ui.panel(t, f"Worktrees ({len(state.worktrees)})"))
+    record = state.record
+    if record.height:
+        t = ui.table("profile", "rows", "ok", "crash", "start", "main's code", "gain", "best row (idea, commit)", "noise threshold",
+                     right=("rows", "ok", "crash", "start", "main's code", "gain"))
+        for p in state.profiles:
+            gain = "" if p.start is None or p.champion is None else f"{record.metric.gain(p.start, p.champion):+.4f}"
+            best = "" if p.best is None else f"{p.best[record.value]:.4f} {p.best['idea'] or ui.MAIN_IDEA} ({p.best['commit']})"
+            t.add_row(p.profile, str(p.rows), str(p.ok), f"[red]{p.crash}[/red]" if p.crash else "0", ui.cell(p.start, ".4f"),
+                      "" if p.champion is None else f"{p.champion:.4f} ({p.champion_rows})", gain, best,
+                      ui.cell(p.threshold, ".4f") or "[dim]uncalibrated[/dim]")
+        last = ui.rows_table(record, record.last(LAST_RESULTS), f"last {min(LAST_RESULTS, record.height)} results")
+        sections.append(ui.panel(Group(t, "", last), f"Results ({record.height} rows, {record.metric.describe()})"))
+    else:
+        sections.append(ui.panel(f"{record.path.name}: no rows yet", "Results"))
+    if state.journal:
+        sections.append(ui.panel("\n".join(f"• {h}" for h in state.journal), "Research journal (latest)"))
+    if state.queue_panel is not None:
+        sections.append(ui.panel(state.queue_panel, "Queue"))
+    for w in state.warnings:
+        sections.append(Text(f"warning: {w}", style="yellow"))
+    sections.append(Text(f"Next: {next_step(state)}", style="bold"))
+    return sections
+
+
+def brief(state: State) -> str:
+    """A few lines for the agent: where things stand and the next step."""
+    lines = [f"autoresearch status: {len(state.ideas)} of {state.config.ideate_below} ideas, {len(state.worktrees)} worktree(s), "
+             f"{state.record.height} result rows ({state.record.metric.describe()})"]
+    for p in state.profiles:
+        champion = "no rows" if p.champion is None else f"{p.champion:.4f} over {p.champion_rows} row(s)"
+        threshold = "uncalibrated" if p.threshold is None else f"{p.threshold:.4f}"
+        lines.append(f"profile {p.profile}: main's code {champion}; noise threshold {threshold}")
+    lines.append(f"Next: {next_step(state)}")
+    return "\n".join(lines)
+

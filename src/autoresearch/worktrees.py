@@ -1,8 +1,9 @@
-"""One git worktree per idea: 5_worktrees/{slug} on branch exp/{slug}, made from the main branch.
+"""One git worktree per idea: 5_worktrees/{slug} on branch exp/{slug}, made from main, the champion.
 
 Always acts on the ROOT repository, so it works the same from the root or from inside a worktree.
-Removing a worktree keeps its branch unless asked, so a discarded experiment's diff is never lost.
-Usage:
+A new worktree starts from main's current code, so every win kept on main (`just keep`) is in it:
+wins stack. Removing a worktree keeps its branch unless asked, and moves any log files left in it to
+7_runs/, so neither the code nor the output of an experiment is ever lost. Usage:
 
     autoresearch worktree new rotary-base        # then: cd 5_worktrees/rotary-base
     autoresearch worktree list
@@ -12,15 +13,17 @@ Usage:
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from autoresearch import repo
 from autoresearch.errors import UserError
 
 if TYPE_CHECKING:
-    import git
-
+    from autoresearch.config import Config
     from autoresearch.paths import Project
 
 
@@ -32,174 +35,136 @@ class WorktreeInfo:
     dirty: bool
     """uncommitted changes, untracked files included"""
     ahead: int
-    """commits on the branch that the main branch does not have"""
+    """commits on the branch that main does not have"""
+    behind_champion: bool
+    """main's code moved on (a keep) since the branch forked: merge main into it"""
     last_result: str | None
     """the newest results.tsv row of the idea, like `1.8821 ok (cpu)` or `crash: timeout (cpu)`"""
     missing: bool = False
     """git knows the worktree but its folder is gone (`git worktree prune` forgets it)"""
 
 
+@dataclass(frozen=True)
+class NewWorktree:
+    slug: str
+    branch: str
+    path: Path
+    main: str
+    parent: str
+    """the commit of main it starts from"""
+
+
 def branch_of(slug: str) -> str:
     return f"exp/{slug}"
 
 
-def _repo(project: Project) -> git.Repo:
-    import git
-
-    return git.Repo(project.root)
-
-
-def _main_branch(project: Project) -> str:
-    from autoresearch.taxonomy import Taxonomy
-
-    return Taxonomy.load(project.pyproject).main_branch
-
-
-def _git_error(e: Exception) -> str:
-    stderr = getattr(e, "stderr", "") or str(e)
-    lines = [line.strip() for line in str(stderr).strip().strip("'").splitlines() if line.strip()]
-    return lines[-1] if lines else str(e)
-
-
-def new_worktree(project: Project, slug: str) -> Path:
-    """`git worktree add 5_worktrees/{slug} -b exp/{slug} <main>`, mark the idea implementing, print what next."""
-    import git
-
+def new_worktree(project: Project, config: Config, slug: str) -> NewWorktree:
+    """`git worktree add 5_worktrees/{slug} -b exp/{slug} <main>` and mark the idea implementing."""
     from autoresearch import ideas
 
     ideas.find_idea(project, slug)
-    repo = _repo(project)
-    main, branch = _main_branch(project), branch_of(slug)
+    root, main, branch = project.root, config.main_branch, branch_of(slug)
     folder = project.worktrees / slug
-    rel = folder.relative_to(project.root)
-    if main not in repo.heads:
-        raise UserError(f"the main branch {main!r} does not exist in {project.root}; commit on it first, or set [tool.autoresearch] main_branch")
-    if branch in repo.heads:
+    rel = folder.relative_to(root)
+    if not repo.rev_exists(root, f"refs/heads/{main}"):
+        raise UserError(f"the main branch {main!r} does not exist in {root}; commit on it first, or set [tool.autoresearch] main_branch")
+    if repo.rev_exists(root, f"refs/heads/{branch}"):
         raise UserError(
-            f"branch {branch} exists already; remove it with `just wt-rm {slug} --delete-branch` "
-            f"(its worktree too, if any) or pick another slug"
+            f"branch {branch} exists already; remove it with `just wt-rm {slug} --delete-branch` (its worktree too, if any) or pick another slug"
         )
     if folder.exists():
         raise UserError(f"{rel} exists already; remove it with `just wt-rm {slug}` (or delete the folder), or pick another slug")
-    try:
-        repo.git.worktree("add", str(folder), "-b", branch, main)
-    except git.GitCommandError as e:
-        raise UserError(f"git worktree add {rel} failed: {_git_error(e)}") from None
+    repo.git(root, "worktree", "add", "-q", str(folder), "-b", branch, main)
     ideas.set_field(project, slug, "status", "implementing")
-    print(f"worktree {rel} on branch {branch} (from {main}); idea {slug} is now implementing. Next:")
-    for step in (
-        f"cd {rel}",
-        "edit train.py / model.py",
-        "just smoke                       # seconds, writes no row",
-        f'git commit -am "exp({slug}): ..." && just eval   # appends a row to the root results.tsv',
-        f"just report {slug}",
-        f'just journal "{slug}: ..." --slug {slug} --observation "..." --inference "..."',
-    ):
-        print(f"  {step}")
-    return folder
+    return NewWorktree(slug, branch, folder, main, repo.resolve(root, main) or "")
 
 
-def _worktree_records(repo: git.Repo) -> list[dict[str, str]]:
-    """`git worktree list --porcelain` as one dict per worktree (keys: worktree, HEAD, branch, ...)."""
-    records, current = [], {}
-    for line in repo.git.worktree("list", "--porcelain").splitlines():
-        if not line.strip():
-            if current:
-                records.append(current)
-            current = {}
-            continue
-        key, _, value = line.partition(" ")
-        current[key] = value
-    if current:
-        records.append(current)
-    return records
-
-
-def _last_results(project: Project) -> dict[str, str]:
-    from autoresearch.ideas import results_frame
-
+def _last_results(project: Project, config: Config) -> dict[str, str]:
     import polars as pl
 
-    newest = results_frame(project).filter(pl.col("idea").is_not_null() & (pl.col("idea") != "")).unique("idea", keep="last")
+    from autoresearch import results
+
+    record = results.load(project, config)
+    newest = record.df.filter(pl.col("idea").is_not_null() & (pl.col("idea") != "")).unique("idea", keep="last")
     last = {}
     for row in newest.iter_rows(named=True):
         if row["status"] == "ok":
-            last[row["idea"]] = f"{row['val_bpb']:.4f} ok ({row['profile']})"
+            last[row["idea"]] = f"{row[record.value]:.4f} ok ({row['profile']})"
         else:
             last[row["idea"]] = f"{row['status']}: {row['reason'] or '?'} ({row['profile']})"
     return last
 
 
-def list_worktrees(project: Project) -> list[WorktreeInfo]:
+def list_worktrees(project: Project, config: Config, with_results: bool = True) -> list[WorktreeInfo]:
     """The worktrees under 5_worktrees/ that git knows, by slug."""
-    repo = _repo(project)
-    main = _main_branch(project)
+    from autoresearch import fingerprints
+
+    root, main = project.root, config.main_branch
     base = project.worktrees.resolve()
-    last = _last_results(project)
+    last = _last_results(project, config) if with_results else {}
+    has_main = repo.rev_exists(root, f"refs/heads/{main}")
+    champion = fingerprints.code_hash_at(root, main, config) if has_main else ""
     infos = []
-    for record in _worktree_records(repo):
-        path = Path(record["worktree"])
-        if path.resolve().parent != base:
+    for wt in repo.worktrees(root):
+        if wt.path.resolve().parent != base:
             continue
-        slug = path.name
-        branch = record["branch"].removeprefix("refs/heads/") if "branch" in record else "(detached)"
-        missing = not path.exists()
-        dirty = False if missing else bool(repo.git.execute(["git", "-C", str(path), "status", "--porcelain"]).strip())
-        ahead = int(repo.git.rev_list("--count", f"{main}..{record['HEAD']}")) if main in repo.heads else 0
-        infos.append(WorktreeInfo(slug, branch, path, dirty, ahead, last.get(slug), missing))
+        missing = not wt.path.exists()
+        ahead = int(repo.git(root, "rev-list", "--count", f"{main}..{wt.head}")) if has_main else 0
+        fork = repo.merge_base(root, main, wt.head) if has_main else None
+        behind = bool(fork) and fingerprints.code_hash_at(root, fork, config) != champion  # type: ignore[arg-type]
+        infos.append(
+            WorktreeInfo(wt.path.name, wt.branch or "(detached)", wt.path, False if missing else repo.dirty(wt.path), ahead, behind, last.get(wt.path.name), missing)
+        )
     return sorted(infos, key=lambda w: w.slug)
 
 
-def print_worktrees(project: Project) -> None:
-    from rich.table import Table
-
-    from autoresearch.leaderboard import console
-
-    trees = list_worktrees(project)
-    if not trees:
-        print(f"no worktrees in {project.worktrees.name}/; open one with `just wt SLUG`")
-        return
-    table = Table(title=f"worktrees in {project.worktrees.name}/", title_justify="left", show_edge=False, pad_edge=False)
-    for name in ("slug", "branch", "state", "ahead", "last result"):
-        table.add_column(name, justify="right" if name == "ahead" else "left")
-    for t in trees:
-        state = "[red]missing (git worktree prune)[/red]" if t.missing else "[yellow]dirty[/yellow]" if t.dirty else "clean"
-        table.add_row(t.slug, t.branch, state, str(t.ahead), t.last_result or "")
-    console().print(table)
+@dataclass(frozen=True)
+class Removed:
+    rel: str
+    branch: str
+    kept_branch: bool
+    deleted_sha: str
+    """the branch's last commit when it was deleted ('' when kept)"""
+    logs: Path | None
+    """where log files left in the worktree went"""
 
 
-def remove_worktree(project: Project, slug: str, delete_branch: bool = False, force: bool = False) -> None:
+def remove_worktree(project: Project, config: Config, slug: str, delete_branch: bool = False, force: bool = False) -> Removed:
     """Remove 5_worktrees/{slug}; keep exp/{slug} unless `delete_branch` (a force delete: unmerged is normal)."""
-    import git
-
     from autoresearch.ideas import check_slug
 
     check_slug(slug)
-    repo = _repo(project)
-    branch = branch_of(slug)
-    tree = next((t for t in list_worktrees(project) if t.slug == slug), None)
-    rel = os.path.relpath(project.worktrees / slug, project.root)
+    root, branch = project.root, branch_of(slug)
+    has_branch = repo.rev_exists(root, f"refs/heads/{branch}")
+    tree = next((t for t in list_worktrees(project, config, with_results=False) if t.slug == slug), None)
+    rel = os.path.relpath(project.worktrees / slug, root)
     if tree is None:
-        hint = f"; to delete the branch alone: git branch -D {branch}" if branch in repo.heads else ""
+        hint = f"; to delete the branch alone: git branch -D {branch}" if has_branch else ""
         raise UserError(f"no worktree {rel} (`just wts` lists them){hint}")
-    if tree.dirty and not force:
-        raise UserError(
-            f"{rel} has uncommitted changes; commit them on {tree.branch} (`git -C {rel} commit -am ...`), "
-            f"or pass --force to discard them"
-        )
     if project.checkout.resolve() == tree.path.resolve():
-        raise UserError(f"you are inside {rel}; cd to the root checkout ({project.root}) and run this again")
-    try:
-        if tree.missing:
-            repo.git.worktree("prune")
-        else:
-            repo.git.worktree("remove", *(["--force"] if force else []), str(tree.path))
-    except git.GitCommandError as e:
-        raise UserError(f"git worktree remove {rel} failed: {_git_error(e)}") from None
-    print(f"removed {rel}")
-    if delete_branch and branch in repo.heads:
-        sha = repo.heads[branch].commit.hexsha[:12]
-        repo.git.branch("-D", branch)
-        print(f"deleted branch {branch} (was {sha}); to bring it back: git branch {branch} {sha}")
-    elif branch in repo.heads:
-        print(f"kept branch {branch} (its diff: git diff {_main_branch(project)}...{branch})")
+        raise UserError(f"you are inside {rel}; cd to the root checkout ({root}) and run this again")
+    if tree.dirty and not force:
+        raise UserError(f"{rel} has uncommitted changes; commit them on {tree.branch} (`git -C {rel} commit -am ...`), or pass --force to discard them")
+    logs = None if tree.missing else _save_logs(project, tree.path, slug)
+    if tree.missing:
+        repo.git(root, "worktree", "prune")
+    else:
+        repo.git(root, "worktree", "remove", *(["--force"] if force else []), str(tree.path))
+    sha = ""
+    if delete_branch and has_branch:
+        sha = repo.git(root, "rev-parse", "--short=12", branch)
+        repo.git(root, "branch", "-D", branch)
+    return Removed(rel, branch, has_branch and not delete_branch, sha, logs)
+
+
+def _save_logs(project: Project, folder: Path, slug: str) -> Path | None:
+    """Move untracked *.log files of the worktree into 7_runs/, so removing it loses no output."""
+    untracked = repo.lines(folder, "ls-files", "-z", "--others")
+    logs = [folder / rel for rel in untracked if rel.endswith(".log")]
+    if not logs:
+        return None
+    target = project.runs / f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}_{slug}_worktree-logs"
+    target.mkdir(parents=True, exist_ok=True)
+    for path in logs:
+        shutil.move(str(path), target / path.relative_to(folder).as_posix().replace("/", "__"))
+    return target

@@ -60,6 +60,8 @@ class Profile:
     """hard wall-clock cap on training in either mode"""
     writes_row: bool = True
     """smoke profiles check the path and write no results row"""
+    window: tuple[float, float] | None = None
+    """the runtime of a whole run (seconds) that `just calibrate` accepts; default by device: cpu 60-600, cuda 300-2400"""
 
     def __post_init__(self) -> None:
         if self.device not in ("cpu", "cuda"):

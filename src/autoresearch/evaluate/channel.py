@@ -21,9 +21,10 @@ import select
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_MESSAGE = 1 << 20
 """A message is a small JSON object; anything longer is a protocol error."""
@@ -59,6 +60,8 @@ class Buffer:
         os.close(self.fd)
 
     def view(self, spec: ArraySpec) -> np.ndarray:
+        import numpy as np
+
         if spec.offset < 0 or spec.offset + spec.nbytes > self.size:
             raise ProtocolError(f"array {spec} does not fit the {self.size}-byte buffer")
         return np.ndarray(spec.shape, dtype=np.dtype(spec.dtype), buffer=self.mem, offset=spec.offset)
@@ -83,6 +86,8 @@ class ArraySpec:
 
     @property
     def nbytes(self) -> int:
+        import numpy as np
+
         return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
 
     def to_json(self) -> list[Any]:
@@ -90,6 +95,8 @@ class ArraySpec:
 
     @classmethod
     def from_json(cls, value: Any) -> ArraySpec:
+        import numpy as np
+
         try:
             offset, shape, dtype = value
             spec = cls(int(offset), tuple(int(n) for n in shape), str(dtype))

@@ -19,13 +19,14 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from autoresearch.evaluate import sandbox
 from autoresearch.evaluate.budget import Budget
 from autoresearch.evaluate.channel import ArraySpec, Buffer, Channel
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class TrainData:
@@ -150,7 +151,13 @@ def main(fd: int) -> int:
     channel = Channel(socket.socket(fileno=fd))
     start, _ = channel.recv()
     try:
-        confinement = sandbox.confine(read=[Path(p) for p in start["read"]], write=[Path(p) for p in start["write"]])
+        # Before anything else: confine() refuses a process with threads, and numpy or torch start some.
+        confinement = sandbox.confine(
+            read=[Path(p) for p in start["read"]],
+            write=[Path(p) for p in start["write"]] + sandbox.default_write_paths(),
+            protect=[Path(p) for p in start["protect"]],
+            listable=[Path(p) for p in start["listable"]],
+        )
         hello = {"op": "hello", "sandbox": confinement.status, "why": confinement.why, "pid": os.getpid()}
         serve(channel, start, hello)
     except BaseException as e:  # every failure of the agent's code goes back to the eval process as its reason

@@ -37,7 +37,8 @@ from typing import IO, Any, Literal
 
 import numpy as np
 
-from autoresearch import fingerprints, repo, results, stats
+from autoresearch import fingerprints, repo, results, signing, stats
+from autoresearch.data import cache_dir
 from autoresearch.config import Config
 from autoresearch.errors import UserError
 from autoresearch.evaluate import machine, runfolder, sandbox
@@ -51,6 +52,7 @@ from autoresearch.paths import Project
 LABEL_ENV = "AUTORESEARCH_LABEL"
 MAX_BATCH = 1 << 24
 RECORD_NAMES = ("results.tsv", "RESEARCH_JOURNAL.md", ".autoresearch", ".git", "1_ideas", "9_reports", "5_worktrees", "7_runs")
+JOURNALS = ("RESEARCH_JOURNAL.md", "meta_journal.md", "human_journal.md")
 """What the training process may not read in its checkout, besides the journals and the data files eval.py names."""
 CHILD_ENV = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES", "TZ")
 """The only variables the training process inherits: no keys, no tokens, nothing of the agent's session."""
@@ -95,8 +97,10 @@ def _fail(message: str) -> SystemExit:
     return SystemExit(f"eval.py: {message}")
 
 
-def start(metric: Metric, profiles: dict[str, Profile], argv: list[str] | None = None) -> Run:
-    """Parse the command line and check everything that can be checked before training."""
+def start(metric: Metric, profiles: dict[str, Profile], argv: list[str] | None = None, default: str | None = None) -> Run:
+    """Parse the command line and check everything that can be checked before training.
+
+    The profile is --profile, else `default`, else cuda when a GPU is visible (and eval.py has one), else cpu."""
     import tyro
 
     sandbox.harden_parent()
@@ -114,7 +118,7 @@ def start(metric: Metric, profiles: dict[str, Profile], argv: list[str] | None =
             f"eval.py's metric is {metric.describe()}, but [tool.autoresearch] in pyproject.toml says {config.metric.describe()}; "
             "make them agree (both are FROZEN: META_MODE work)"
         )
-    name = args.profile or ("cuda" if _cuda() and "cuda" in profiles else "cpu")
+    name = args.profile or default or ("cuda" if "cuda" in profiles and _cuda() else "cpu")
     if name not in profiles:
         raise _fail(f"--profile {name!r} is not one of {', '.join(profiles)}")
     profile = profiles[name]
@@ -154,7 +158,11 @@ class Run:
         self.parent_commit = repo.merge_base(checkout, main, "HEAD") if repo.rev_exists(checkout, main) else None
         self.parent = fingerprints.code_hash_at(checkout, self.parent_commit, config) if self.parent_commit else ""
         self.subject = repo.subject(checkout) if head != "unborn" else ""
-        self.data_note, self.val_hash, self.denied = "", "", [project.root / n for n in RECORD_NAMES]
+        here = checkout.resolve()
+        record = {place / name for place in (checkout, project.root) for name in RECORD_NAMES}
+        self.data_note, self.val_hash = "", ""
+        self.denied = sorted(p for p in record if p.resolve() != here and p.resolve() not in here.parents)
+        """what the training process may never read: the record (of the root and of this checkout), other worktrees, the data files"""
         self.codes: list[int] = []
         self.summaries: list[dict[str, Any]] = []
         self.interrupted = False
@@ -198,23 +206,40 @@ def _record_state(path: Path) -> tuple[int, str]:
     return len(data), hashlib.sha256(data).hexdigest()
 
 
-def readable(checkout: Path, denied: list[Path]) -> list[Path]:
-    """The checkout's files and folders, minus the denied paths (as few rules as cover the rest)."""
+def readable(roots: list[Path], denied: list[Path]) -> tuple[list[Path], list[Path]]:
+    """The read roots minus the denied paths beneath them, as few rules as cover the rest (Landlock can
+    only grant), and the folders split to do so, which stay listable (names only: imports list them)."""
     deny = {d.resolve() for d in denied}
+    split: list[Path] = []
 
     def cover(folder: Path) -> list[Path]:
+        split.append(folder)
         out: list[Path] = []
         for child in sorted(folder.iterdir()):
             real = child.resolve()
             if real in deny or child.name.endswith("_journal.md"):
                 continue
-            if child.is_dir() and not child.is_symlink() and any(real in d.parents for d in deny):
-                out += cover(child)
+            if real.is_dir() and any(real in d.parents for d in deny):
+                out += cover(real)  # a symlink to such a folder is followed: the rule lands on its target
             else:
                 out.append(child)
         return out
 
-    return cover(checkout.resolve())
+    out: list[Path] = []
+    for root in roots:
+        real = root.resolve()
+        if real in deny:
+            continue
+        out += cover(real) if real.is_dir() and any(real in d.parents for d in deny) else [root]
+    return list(dict.fromkeys(out)), list(dict.fromkeys(split))
+
+
+def toolkit_only_runtime() -> list[Path]:
+    """The toolkit's own data generators and problem steps: the training process needs neither, and the
+    synthetic language's generator would let it make training data beyond its budget."""
+    import autoresearch
+
+    return [Path(autoresearch.__file__).parent / name for name in ("data", "problems", "examples")]
 
 
 class Trial:
@@ -344,7 +369,8 @@ class Trial:
     def _spawn(self, budget: Budget) -> None:
         run = self.run
         self.scratch = Path(tempfile.mkdtemp(prefix="autoresearch-train-"))
-        read = [*readable(run.project.checkout, run.denied), *sandbox.default_read_paths()]
+        hidden = [*run.denied, *toolkit_only_runtime(), *[place / "src" / "autoresearch" / name for place in (run.project.checkout, run.project.root) for name in ("data", "problems", "examples")]]
+        read, listable = readable([run.project.checkout, *sandbox.default_read_paths()], hidden)
         env = {k: os.environ[k] for k in CHILD_ENV if k in os.environ}
         scratch = str(self.scratch)
         env |= {
@@ -362,9 +388,13 @@ class Trial:
         theirs.close()
         self.tee = threading.Thread(target=self._copy_log, daemon=True)
         self.tee.start()
+        journals = [place / name for place in {run.project.root, run.project.checkout} for name in JOURNALS]
+        protect = [*hidden, *journals, signing.key_dir(), cache_dir()]
+        sandbox.check_protected(read, [self.scratch], protect)
         channel.send({
             "op": "start", "checkout": str(run.project.checkout), "budget": budget.to_json(), "seed": self.seed,
-            "threads": self.threads, "read": [str(p) for p in read], "write": [scratch],
+            "threads": self.threads, "read": [str(p) for p in read], "write": [scratch], "protect": [str(p) for p in protect],
+            "listable": [str(p) for p in listable],
         })
 
     def _copy_log(self) -> None:
@@ -590,6 +620,7 @@ class Trial:
             "results": str(run.project.results),
             "writes_row": run.profile.writes_row,
             "device": run.profile.device,
+            "window": run.profile.window,
             **self.extra,
         }
 

@@ -1,19 +1,20 @@
-"""What every queue engine shares: the Job record, the Backend interface, labels, settings.
+"""What every queue engine shares: the Job record, the Backend interface, labels, the GPUs of
+this machine and the JSON-lines ledgers some adapters keep. The settings are config.QueueSettings.
 
-An adapter per engine (pueue.py, slurm.py) implements `Backend`; commands.py drives them.
+An adapter per engine (pueue.py, tsp.py, slurm.py) implements `Backend`; commands.py drives them.
 Usage:
 
-    from autoresearch.queue.base import QueueSettings, parse_label
-    settings = QueueSettings.load(project.pyproject)        # [tool.autoresearch.queue]
+    from autoresearch.queue.base import parse_label
     question, hypothesis = parse_label("Q: does X help? H: -0.02 bpb")
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
-import tomllib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,9 +24,12 @@ from typing import TYPE_CHECKING, ClassVar
 from autoresearch.errors import UserError
 
 if TYPE_CHECKING:
+    from autoresearch.config import QueueSettings
     from autoresearch.paths import Project
 
-BACKENDS = ("pueue", "slurm")
+ENGINES = ("pueue", "tsp", "slurm")
+"""In the order `backend = "auto"` tries them: the first that can take jobs here is used."""
+BACKENDS = ("auto", *ENGINES)
 STATES = ("queued", "stashed", "running", "paused", "done", "failed", "cancelled", "unknown")
 """Every engine's states map onto these; the engine's own word stays in Job.detail."""
 FINISHED = ("done", "failed", "cancelled")
@@ -109,7 +113,19 @@ class Backend(ABC):
 
 
 def parse_label(label: str) -> tuple[str, str]:
-    """(question, hypothesis) from 'Q: <question> H: <hypothesis>'; UserError otherwise."""
+    """(question, hypothesis) from 'Q: <question> H: <hypothesis>'; UserError otherwise.
+
+    Quotes, $, backslashes and the like are kept verbatim (no shell reads a label). A tab, a
+    newline or another control character is refused: results.tsv is one row per line with tabs
+    between cells, so the row would hold another label than the queue, and the job would not
+    find its row.
+    """
+    control = sorted({repr(c)[1:-1] for c in label if ord(c) < 32 or ord(c) == 127})
+    if control:
+        raise UserError(
+            f"label holds {', '.join(control)}: results.tsv keeps a row on one line with tabs between cells, "
+            "so the row could not carry it as written; write the label on one line with spaces"
+        )
     m = _LABEL.fullmatch(label)
     if not m or not m["q"] or not m["h"]:
         raise UserError(
@@ -139,49 +155,57 @@ def which(binary: str) -> str | None:
     return shutil.which(binary)
 
 
-@dataclass(frozen=True)
-class SlurmSettings:
-    """[tool.autoresearch.queue.slurm]"""
-
-    partition: str = ""
-    """empty: the cluster's default partition"""
-    gres: str = "gpu:1"
-    """the GRES of a GPU job (--gpu auto); empty on a cluster without GPUs"""
-    time: str = "01:00:00"
-    """the time limit of a job (sbatch --time); empty: the partition's default"""
-    extra: tuple[str, ...] = ()
-    """more sbatch flags, e.g. ["--account=myproj", "--qos=normal"]"""
-    output: str = ".autoresearch/queue"
-    """job output files and the job ledger, relative to the project root; must be visible to the compute nodes"""
+def gpus_from_nvidia_smi(listing: str) -> list[int]:
+    """GPU indices from `nvidia-smi -L` ('GPU 0: NVIDIA H200 (UUID: ...)'); MIG lines are not GPUs."""
+    found = []
+    for line in listing.splitlines():
+        head, _, _ = line.partition(":")
+        if head.startswith("GPU ") and head[4:].strip().isdigit():
+            found.append(int(head[4:]))
+    return found
 
 
-@dataclass(frozen=True)
-class QueueSettings:
-    """[tool.autoresearch.queue] in pyproject.toml; defaults where it is absent."""
+def detect_gpus() -> list[int]:
+    """This machine's GPU indices, from `nvidia-smi -L`; [] without nvidia-smi."""
+    if not which("nvidia-smi"):
+        return []
+    result = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
+    return gpus_from_nvidia_smi(result.stdout) if result.returncode == 0 else []
 
-    backend: str = "pueue"
-    slurm: SlurmSettings = field(default_factory=SlurmSettings)
 
-    @classmethod
-    def load(cls, pyproject: Path) -> QueueSettings:
-        where = f"{pyproject.name} [tool.autoresearch.queue]"
+def append_jsonl(path: Path, record: dict) -> None:
+    """Append one JSON line to a ledger, under a file lock, in one write."""
+    from filelock import FileLock
+
+    data = (json.dumps(record) + "\n").encode()
+    with FileLock(str(path) + ".lock"):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            table = tomllib.loads(pyproject.read_text()).get("tool", {}).get("autoresearch", {}).get("queue", {})
-        except FileNotFoundError:
-            raise UserError(f"{pyproject}: not found; the queue settings live in [tool.autoresearch.queue] there") from None
-        except tomllib.TOMLDecodeError as e:
-            raise UserError(f"{pyproject}: not valid TOML ({e}); restore it with `git checkout pyproject.toml`") from None
-        backend = table.get("backend", "pueue")
-        if backend not in BACKENDS:
-            raise UserError(f"{where} backend is {backend!r}, expected one of {', '.join(BACKENDS)}")
-        slurm = table.get("slurm", {})
-        unknown = set(slurm) - set(SlurmSettings.__dataclass_fields__)
-        if unknown:
-            raise UserError(f"{where}.slurm has unknown keys {sorted(unknown)}; known: {', '.join(SlurmSettings.__dataclass_fields__)}")
-        for key in ("partition", "gres", "time", "output"):
-            if not isinstance(slurm.get(key, ""), str):
-                raise UserError(f"{where}.slurm {key} is {slurm[key]!r}, expected a string")
-        extra = slurm.get("extra", [])
-        if not isinstance(extra, list) or not all(isinstance(x, str) for x in extra):
-            raise UserError(f'{where}.slurm extra is {extra!r}, expected a list of strings such as ["--account=myproj"]')
-        return cls(backend=backend, slurm=SlurmSettings(**{**slurm, "extra": tuple(extra)}))
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """A ledger's records ([] when it does not exist); UserError naming a line that is not JSON."""
+    if not path.exists():
+        return []
+    records = []
+    for n, line in enumerate(path.read_text().splitlines(), start=1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise UserError(f"{path} line {n}: not JSON; delete the line (the job itself is unaffected)") from None
+    return records
+
+
+def ignored_dir(path: Path) -> Path:
+    """Make the queue's folder of job output and ledgers, with a .gitignore that keeps it out of git."""
+    path.mkdir(parents=True, exist_ok=True)
+    ignore = path / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# job output, sockets and ledgers of `autoresearch queue`: not part of the record\n*\n")
+    return path
+
+

@@ -25,7 +25,7 @@ from typing import Any
 from loguru import logger
 
 from autoresearch.errors import UserError
-from autoresearch.queue.base import FINISHED, LABEL_ENV, Backend, Job, run, which
+from autoresearch.queue.base import FINISHED, LABEL_ENV, Backend, Job, detect_gpus, run, which
 
 INSTALL = (
     "install pueue with `cargo install --locked pueue` or a release binary from "
@@ -37,23 +37,6 @@ WRAPPED = ("CUDA_DEVICE_ORDER", "CUDA_VISIBLE_DEVICES", LABEL_ENV)
 # pueue TaskStatus -> our state. v4 serialises a status as {"Running": {"enqueued_at", "start"}},
 # v3 as the bare string "Running" (start and end then sit on the task itself).
 _STATES = {"Queued": "queued", "Stashed": "stashed", "Locked": "queued", "Running": "running", "Paused": "paused"}
-
-
-def gpus_from_nvidia_smi(listing: str) -> list[int]:
-    """GPU indices from `nvidia-smi -L` ('GPU 0: NVIDIA H200 (UUID: ...)'); MIG lines are not GPUs."""
-    found = []
-    for line in listing.splitlines():
-        head, _, _ = line.partition(":")
-        if head.startswith("GPU ") and head[4:].strip().isdigit():
-            found.append(int(head[4:]))
-    return found
-
-
-def detect_gpus() -> list[int]:
-    if not which("nvidia-smi"):
-        return []
-    result = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
-    return gpus_from_nvidia_smi(result.stdout) if result.returncode == 0 else []
 
 
 def choose_group(gpu: str, gpus: list[int], load: Counter[str]) -> tuple[str, str | None]:

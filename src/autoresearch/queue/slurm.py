@@ -15,7 +15,6 @@ where only completion logging (JobCompType=jobcomp/filetxt) is on. Usage:
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import subprocess
@@ -26,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from autoresearch.errors import UserError
-from autoresearch.queue.base import LABEL_ENV, Backend, Job, SlurmSettings, run, which
+from autoresearch.config import SlurmSettings
+from autoresearch.queue.base import LABEL_ENV, Backend, Job, append_jsonl, ignored_dir, read_jsonl, run, which
 
 BINARIES = ("sbatch", "scontrol", "scancel", "sacct")
 LEDGER = "jobs.jsonl"
@@ -143,7 +143,7 @@ class Slurm(Backend):
         if missing:
             return (
                 f"Slurm's {', '.join(missing)} not on PATH: queue from a login node of the cluster, "
-                'or set [tool.autoresearch.queue] backend = "pueue" in pyproject.toml'
+                'or set [tool.autoresearch.queue] backend = "tsp" or "pueue" in pyproject.toml to queue on this machine'
             )
         ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True)
         if ping.returncode != 0 or "is UP" not in ping.stdout:
@@ -153,10 +153,7 @@ class Slurm(Backend):
 
     def add(self, command: list[str], label: str, gpu: str, cwd: Path) -> str:
         args = sbatch_args(command, label, self.settings.slurm, gpu, self.output, cwd, f"autoresearch-{self.project.root.name}")
-        self.output.mkdir(parents=True, exist_ok=True)
-        ignore = self.output / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# job output and the job ledger of `autoresearch queue` (Slurm): not part of the record\n*\n")
+        ignored_dir(self.output)
         env = {**os.environ, LABEL_ENV: label}
         if gpu == "none":
             env["CUDA_VISIBLE_DEVICES"] = ""
@@ -173,27 +170,10 @@ class Slurm(Backend):
         return job_id
 
     def _append(self, record: dict[str, Any]) -> None:
-        from filelock import FileLock
-
-        data = (json.dumps(record) + "\n").encode()
-        with FileLock(str(self.ledger) + ".lock"):
-            fd = os.open(self.ledger, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        append_jsonl(self.ledger, record)
 
     def records(self) -> list[dict[str, Any]]:
-        if not self.ledger.exists():
-            return []
-        records = []
-        for n, line in enumerate(self.ledger.read_text().splitlines(), start=1):
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise UserError(f"{self.ledger} line {n}: not JSON; delete the line (the job itself is unaffected)") from None
-        return records
+        return read_jsonl(self.ledger)
 
     def _live(self, records: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
         """Fields of the recorded jobs slurmctld still knows, from one `scontrol -o show job`."""
