@@ -17,7 +17,7 @@ signatures of a committed results version) are kept in the git common dir, signe
 key (`Cache`), so a repeated check reads only what is new. Domain code: it returns findings, check
 prints them. Usage:
 
-    hist = History.load(project, config)            # AuditError when audit_since is bad
+    hist = History.load(project, config)            # AuditError when main has no commit
     cache = Cache.load(project)
     results_history(hist, cache, disk_bytes).breaks; frozen_history(hist, config, cache).breaks
     cache.save()
@@ -39,6 +39,8 @@ from autoresearch import repo
 from autoresearch.errors import UserError
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from autoresearch.config import Config
     from autoresearch.paths import Project
 
@@ -87,7 +89,7 @@ class History:
     main: str
     """main's tip, a full id"""
     since: str | None
-    """audit_since as a full id: it and its ancestors are not audited"""
+    """audit_since as a full id: it and its ancestors are not audited (None: it names no commit here)"""
     first: str
     """the project's first commit (the root of main's first-parent line): exempt"""
     commits: list[tuple[str, tuple[str, ...]]]
@@ -102,14 +104,9 @@ class History:
         tip = repo.resolve(root, name, short=False)
         if tip is None:
             raise AuditError(f"the main branch {name!r} has no commit")
-        since = None
-        if config.audit_since:
-            since = repo.resolve(root, config.audit_since, short=False)
-            if since is None or not repo.is_ancestor(root, since, tip):
-                raise AuditError(
-                    f"pyproject.toml [tool.autoresearch] audit_since = {config.audit_since!r} is not a commit of {name} here "
-                    "(copied from another repository?); remove the line or name a commit of main (META_MODE)"
-                )
+        # A copy of the template (autoresearch init, a test project) keeps the template's audit_since, a commit its
+        # new history lacks: then nothing is exempt, the strict reading, so a stale value can only add violations.
+        since = repo.resolve(root, config.audit_since, short=False) if config.audit_since else None
         first = repo.git(root, "rev-list", "--first-parent", "--max-parents=0", tip).split()[0]
         commits = repo.rev_list_parents(root, "--topo-order", tip, *([f"^{since}"] if since else []))
         rank = {c: i for i, (c, _) in enumerate(reversed(commits))}
@@ -155,8 +152,8 @@ class Cache:
         if not path.exists():
             return cls(project, set())
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        body, _, sig = "\n".join(lines[:-1]), None, lines[-1].removeprefix("sig ") if lines else ""
-        verdict = verify(body, sig) if lines and lines[0] == cls.HEADER else "forged"
+        sig = lines[-1].removeprefix("sig ") if lines else ""
+        verdict = verify("\n".join(lines[:-1]), sig) if lines and lines[0] == cls.HEADER else "forged"
         if verdict == "ok":
             return cls(project, set(lines[1:-1]))
         note = "" if verdict == "unknown-key" else f"{path} was not written by check (edited?): ignored and rebuilt"
@@ -168,8 +165,15 @@ class Cache:
     def add(self, fact: str) -> None:
         self.facts.add(fact)
 
-    def starting(self, prefix: str) -> list[str]:
-        return [f for f in self.facts if f.startswith(prefix)]
+    def table(self, kind: str) -> dict[tuple[str, ...], str]:
+        """The facts `<kind> <key>... <value>` with `keys` words of key, as {key: value} (the value may hold spaces)."""
+        keys = {"results": 2, "journal": 2, "eval-hash": 2}[kind]
+        out = {}
+        for fact in self.facts:
+            if fact.startswith(f"{kind} "):
+                words = fact.split(" ", keys + 1)
+                out[tuple(words[1 : keys + 1])] = words[keys + 1]
+        return out
 
     def save(self) -> None:
         from autoresearch.fileio import write_atomic
@@ -246,10 +250,8 @@ def results_history(hist: History, cache: Cache, content: bytes | None) -> Resul
                 continue
             edges.setdefault((old.id, new.id), []).append(c)
     sizes = {v.id: v.size for v in versions.values() if v is not None}
-    verdicts: dict[tuple[str, str], str] = {}
-    for pair in edges:
-        for fact in cache.starting(f"results {pair[0]} {pair[1]} "):
-            verdicts[pair] = fact.split(" ", 3)[3]
+    known = cache.table("results")
+    verdicts = {pair: known[pair] for pair in edges if pair in known}
     unresolved = {pair for pair in edges if pair not in verdicts}
     algorithm = repo.object_format(root) if unresolved else "sha1"
     anchor = content
@@ -312,43 +314,55 @@ class RowAudit:
     unknown_key: list[tuple[int, int]]
     """(line, offset) of rows signed with a key this machine does not have"""
     eval_hashes: dict[str, list[int]]
+    """eval_hash -> the lines of its rows"""
     runs: set[str]
 
 
-def audit_rows(project: Project, content: bytes, metric: str, cache: Cache, verified_prefix: int) -> RowAudit:
-    """Signatures, commits, eval hashes and run folders of every row of a well-formed results.tsv.
+def audit_rows(project: Project, content: bytes, df: pl.DataFrame, verified_prefix: int) -> RowAudit:
+    """Signatures of the rows after byte `verified_prefix` (an earlier check verified those before it), and the
+    commit, eval hash and run folder of every row, from `df` (results.read of the same bytes)."""
+    import polars as pl
 
-    Rows in the first `verified_prefix` bytes had their signatures verified by an earlier check."""
-    from autoresearch.results import columns
-    from autoresearch.signing import verify
+    from autoresearch.signing import verifier
 
-    names = columns(metric)
-    at_commit, at_hash, at_run = names.index("commit"), names.index("eval_hash"), names.index("run")
-    problems, unknown, hashes, runs = [], [], {}, set()
-    commits: dict[str, list[tuple[int, int]]] = {}
-    offset = content.index(b"\n") + 1
-    for n, raw in enumerate(content[offset:].split(b"\n"), start=2):
+    verify = verifier()
+    problems, unknown = [], []
+    offset = max(verified_prefix, content.index(b"\n") + 1)
+    n = content.count(b"\n", 0, offset) + 1
+    for raw in content[offset:].split(b"\n"):
         if not raw:
             break
-        text = raw.decode("utf-8", "replace")
-        cells = text.split("\t")
-        if offset >= verified_prefix:
-            body, _, sig = text.rpartition("\t")
-            verdict = ("forged" if not SIGNATURE.fullmatch(sig) else verify(body, sig)) if sig else "unsigned"
-            if verdict == "unknown-key":
-                unknown.append((n, offset))
-            elif verdict != "ok":
-                problems.append(RowProblem(n, offset, "forged" if verdict == "forged" else "unsigned"))
-        commits.setdefault(cells[at_commit].removesuffix("-dirty"), []).append((n, offset))
-        if cells[at_hash]:
-            hashes.setdefault(cells[at_hash], []).append(n)
-        if cells[at_run]:
-            runs.add(cells[at_run])
+        body, _, sig = raw.decode("utf-8", "replace").rpartition("\t")
+        verdict = ("forged" if not SIGNATURE.fullmatch(sig) else verify(body, sig)) if sig else "unsigned"
+        if verdict == "unknown-key":
+            unknown.append((n, offset))
+        elif verdict != "ok":
+            problems.append(RowProblem(n, offset, verdict))
+        n += 1
         offset += len(raw) + 1
-    for commit in sorted(repo.missing_commits(project.root, [c for c in commits if c])):
-        problems += [RowProblem(n, o, "no-commit", commit) for n, o in commits[commit]]
-    problems += [RowProblem(n, o, "no-commit", "") for n, o in commits.get("", [])]
-    return RowAudit(sorted(problems, key=lambda p: p.line), unknown, hashes, runs)
+    rows = df.select(pl.col("row"), pl.col("commit").fill_null("").str.replace(r"-dirty$", "").alias("commit"))
+    missing = repo.missing_commits(project.root, [c for c in rows["commit"].unique().to_list() if c]) | {""}
+    bad = rows.filter(pl.col("commit").is_in(list(missing)))
+    lines = [r + 1 for r in bad["row"].to_list()]
+    problems += [RowProblem(line, o, "no-commit", c) for line, o, c in zip(lines, line_offsets(content, lines), bad["commit"].to_list())]
+    hashes = df.filter(pl.col("eval_hash").fill_null("") != "").group_by("eval_hash").agg((pl.col("row") + 1).alias("lines"))
+    return RowAudit(
+        sorted(problems, key=lambda p: p.line),
+        unknown,
+        dict(zip(hashes["eval_hash"].to_list(), hashes["lines"].to_list())),
+        set(df["run"].drop_nulls().to_list()),
+    )
+
+
+def line_offsets(content: bytes, lines: list[int]) -> list[int]:
+    """The byte offset where each (1-based, ascending) line starts."""
+    out, line, offset = [], 1, 0
+    for want in lines:
+        while line < want:
+            offset = content.index(b"\n", offset) + 1
+            line += 1
+        out.append(offset)
+    return out
 
 
 def missing_run_rows(project: Project, runs: set[str]) -> list[tuple[str, str]]:
@@ -485,10 +499,7 @@ def eval_hashes(hist: History, config: Config, commits: Iterable[str], cache: Ca
         return hashlib.sha256(repr((c.taxonomy.frozen, c.taxonomy.append_only)).encode()).hexdigest()[:8]
 
     commits = list(commits)
-    known = {}
-    for fact in cache.starting("eval-hash "):
-        _, c, t, h = fact.split()
-        known[(c, t)] = h
+    known = cache.table("eval-hash")
     own = repo.read_blobs(hist.root, [f"{c}:pyproject.toml" for c in commits])
     hashes = set()
     for c in commits:
@@ -521,34 +532,49 @@ class JournalHistory:
     """edits a later commit put back: notes"""
 
 
-def journal_history(hist: History, name: str) -> JournalHistory:
+def journal_history(hist: History, name: str, cache: Cache | None = None) -> JournalHistory:
+    """Walk journal `name` along main's first-parent line: a version that drops, changes or reorders an entry of
+    the last good one is a break, outstanding until a later version keeps every entry of that good one again."""
     from autoresearch.journal import verify
 
     root = hist.root
     line = repo.git(root, "log", "--first-parent", "--reverse", "--format=%H", hist.main, *([f"^{hist.since}"] if hist.since else []), "--", name).split()
-    start = [hist.since] if hist.since else []
-    blobs = repo.read_blobs(root, [f"{c}:{name}" for c in start + line])
-    base = blobs[f"{hist.since}:{name}"] if hist.since else None
-    text = base.decode("utf-8", "replace") if base is not None else None
+    specs = [f"{c}:{name}" for c in ([hist.since] if hist.since else []) + line]
+    found = repo.batch_check(root, specs)
+    ids = {spec.partition(":")[0]: (obj.id if obj else None) for spec, obj in found.items()}
+    known = cache.table("journal") if cache else {}
+    texts: dict[str, str] = {}
+
+    def text(blob: str) -> str:
+        if blob not in texts:
+            texts[blob] = (repo.read_blobs(root, [blob])[blob] or b"").decode("utf-8", "replace")
+        return texts[blob]
+
+    base = ids[hist.since] if hist.since else None
     outstanding: dict[str, str] = {}
     repaired = []
     for c in line:
-        new = blobs[f"{c}:{name}"]
-        if text is None:
-            text = new.decode("utf-8", "replace") if new is not None else None
+        new = ids[c]
+        if base is None:
+            base = new
             continue
-        problems = (
-            [f"{name}: deleted"] if new is None else [p.split(";")[0] for p in verify(text, new.decode("utf-8", "replace"), name)]
-        )
+        if new is None:
+            problems = [f"{name}: deleted"]
+        elif new == base or known.get((base, new)) == "ok":
+            problems = []
+        else:
+            problems = [p.split(";")[0] for p in verify(text(base), text(new), name)]
+            if not problems and cache is not None:
+                cache.add(f"journal {base} {new} ok")
         for key in list(outstanding):
             if key not in problems:
                 repaired.append(f"{key} by commit {short(outstanding.pop(key))} and put back by commit {short(c)}")
         for key in problems:
             outstanding.setdefault(key, c)
         if not problems:
-            text = new.decode("utf-8", "replace")  # type: ignore[union-attr]
+            base = new
     breaks = [Break(c, f"{key} by {hist.name(c)} on {hist.branch} (APPEND-ONLY; the commit skipped the hook)") for key, c in outstanding.items()]
-    return JournalHistory(name, text, hist.oldest_first(breaks), repaired)
+    return JournalHistory(name, text(base) if base else None, hist.oldest_first(breaks), repaired)
 
 
 def repaired_text(base: str, current: str) -> str:

@@ -87,7 +87,7 @@ def run_checks(project: Project) -> Findings:
     for co in checkouts:
         _check_frozen(co, tax, main, mode.on, not unsettled, found)
     breaks = list(frozen.breaks)
-    breaks += _check_journals(project, hist, found)
+    breaks += _check_journals(project, hist, cache, found)
     _check_global(root, checkouts, tax, main, found)
     versions = frozen.versions + [b.commit for b in frozen.breaks if b.commit in acks]
     breaks += _check_results(project, config, hist, cache, versions, mode.on, found)
@@ -187,14 +187,15 @@ def _disk(path: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def _check_journals(project: Project, hist: audit.History, found: Findings) -> list[Break]:
+def _check_journals(project: Project, hist: audit.History, cache: audit.Cache, found: Findings) -> list[Break]:
     from autoresearch.journal import JOURNALS, verify
 
+    tax = Config.committed(project).taxonomy
     breaks = []
     for name in JOURNALS.values():
-        history = audit.journal_history(hist, name)
+        history = audit.journal_history(hist, name, cache)
         found.notes += history.repaired
-        meta = " with META_MODE on (it is FROZEN)" if Config.committed(project).taxonomy.is_frozen(name) else ""
+        meta = " with META_MODE on (it is FROZEN)" if tax.is_frozen(name) else ""
         fix = f"put it back with `autoresearch check --repair {name}` and commit that{meta}; or, to keep it as it is: "
         breaks += [Break(b.commit, b.text, fix) for b in history.breaks]
         committed = repo.read_blobs(hist.root, [f"{hist.main}:{name}"])[f"{hist.main}:{name}"]
@@ -224,9 +225,8 @@ def _check_global(root: Path, checkouts: list[Checkout], tax: Taxonomy, main: st
                     f"undo it with `{_git_c(co)} checkout HEAD -- {rel}`"
                 )
     worktree_of = {co.branch: co for co in checkouts if co.branch}
-    branches = set(repo.git(root, "for-each-ref", "--format=%(refname:short)", "refs/heads/exp/").split())
-    branches |= {co.branch for co in checkouts if co.branch and co.label != "root"}
-    for branch in sorted(branches - {main}):
+    branches = _touching_global(root, checkouts, tax, main)
+    for branch in sorted(branches):
         for rel in repo.lines(root, "diff", "--no-ext-diff", "--name-only", "-z", f"{main}...{branch}"):
             if tax.is_global(rel):
                 co = worktree_of.get(branch)
@@ -237,6 +237,23 @@ def _check_global(root: Path, checkouts: list[Checkout], tax: Taxonomy, main: st
                     f"{rel}: GLOBAL ({WHERE}): changed by the commits of {branch}, which is committed only from {main}; "
                     f"undo it {where}, then commit"
                 )
+
+
+def _touching_global(root: Path, checkouts: list[Checkout], tax: Taxonomy, main: str) -> set[str]:
+    """The exp/ and worktree branches that main has not merged whose own commits touch GLOBAL files (three git
+    commands however many branches there are; the caller diffs only these)."""
+    from autoresearch.taxonomy import git_pathspecs
+
+    ours = {co.branch for co in checkouts if co.branch and co.label != "root"}
+    unmerged = repo.git(root, "for-each-ref", "--no-merged", main, "--format=%(refname:short)", "refs/heads/").split()
+    branches = [b for b in unmerged if (b.startswith("exp/") or b in ours) and b != main]
+    if not branches:
+        return set()
+    commits = repo.git(root, "log", "--format=%H", *branches, "--not", main, "--", *git_pathspecs(tax.global_)).split()
+    if not commits:
+        return set()
+    containing = repo.git(root, "for-each-ref", "--format=%(refname:short)", *[f"--contains={c}" for c in commits], "refs/heads/").split()
+    return set(branches) & set(containing)
 
 
 def _check_results(
@@ -270,7 +287,7 @@ def _check_results(
         found.violations.append(f"{str(e).replace(str(path), path.name)} (GLOBAL: written only by eval.py)")
         return breaks
     verified = head.size if head is not None and keeps_head and f"sigs-ok {head.id}" in cache else 0
-    rows = audit.audit_rows(project, content, config.metric.name, cache, verified)
+    rows = audit.audit_rows(project, content, record.df, verified)
     unsigned = [p.offset for p in rows.problems if p.kind != "no-commit"] + [o for _, o in rows.unknown_key]
     if head is not None and keeps_head and all(o >= head.size for o in unsigned):
         cache.add(f"sigs-ok {head.id}")

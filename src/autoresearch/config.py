@@ -80,7 +80,8 @@ class Config:
     """the Stop hook lets the agent stop early when the last this-many runs all crashed"""
     queue: QueueSettings = field(default_factory=QueueSettings)
     audit_since: str = ""
-    """a commit of main: `check` audits only the history after it (history older than the Meta-Mode trailers); '' audits it all"""
+    """a commit: `check` audits only the history after it (history older than the Meta-Mode trailers); '' or a commit
+    this repository lacks (a copy of the template) audits it all"""
     source: str = "pyproject.toml"
 
     @property
