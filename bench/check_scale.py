@@ -31,7 +31,18 @@ import time
 import zlib
 from pathlib import Path
 
-from common import _KEEP_ONLY, _SKIP_NAMES, OUT, PY, REPO, Figure, env, median, report, timed
+from common import (
+    _KEEP_ONLY,
+    _SKIP_NAMES,
+    OUT,
+    PY,
+    REPO,
+    Figure,
+    env,
+    median,
+    report,
+    timed,
+)
 
 FIRST_TARGET = 10.0
 REPEAT_TARGET = 2.0
@@ -311,7 +322,7 @@ def cpu_seconds() -> float:
 
 def stages(proj: Path, warm: bool) -> list[tuple[str, float]]:
     """Seconds of each stage of the audit, in this process, with an empty cache (cold) or the saved one (warm)."""
-    from autoresearch import audit, check
+    from autoresearch import audit
     from autoresearch.config import Config
     from autoresearch.journal import JOURNALS
     from autoresearch.paths import Project
@@ -334,23 +345,21 @@ def stages(proj: Path, warm: bool) -> list[tuple[str, float]]:
     frozen = audit.frozen_history(hist, config, cache)
     lap("FROZEN history: trailers")
     for name in JOURNALS.values():
-        audit.journal_history(hist, name)
+        audit.journal_history(hist, name, cache)
     lap("journals: every version")
     audit.results_history(hist, cache, content)
     lap("results.tsv history: prefixes")
-    read(project.results, config.metric)
+    record = read(project.results, config.metric)
     lap("results.tsv: parse")
     head = hist.main
     size = audit.repo.batch_check(proj, [f"{head}:results.tsv"])[f"{head}:results.tsv"]
     verified = size.size if warm and size is not None and f"sigs-ok {size.id}" in cache else 0
-    rows = audit.audit_rows(project, content, config.metric.name, cache, verified)
+    rows = audit.audit_rows(project, content, record.df, verified)
     lap("rows: signatures, commits")
     audit.eval_hashes(hist, config, frozen.versions, cache)
     lap("eval hashes of authorised versions")
     audit.missing_run_rows(project, rows.runs)
     lap("run folders")
-    check.run_checks(project)
-    lap("check.run_checks, all of it")
     return out
 
 
@@ -395,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         Figure("rows in results.tsv", facts["rows"]),
         Figure("results.tsv size", facts["size"], "MB"),
         Figure("all its committed versions together", facts["versions MB"], "MB"),
-        Figure("build (fast-import, signing)", built, "s"),
+        Figure("build (fast-import, a delta pack, signing)", built, "s"),
         Figure("check says", verdict, "", "check: ok", verdict == "check: ok"),
         Figure("check, first run (no cache)", first, "s", f"<= {FIRST_TARGET:g} s", first <= FIRST_TARGET),
         Figure(f"check, repeat (median of {args.repeats})", repeat, "s", f"<= {REPEAT_TARGET:g} s", repeat <= REPEAT_TARGET),
@@ -406,12 +415,16 @@ def main(argv: list[str] | None = None) -> int:
         Figure("repeat / floor", repeat / floor, "x"),
     ]
     for (name, c), (_, w) in zip(cold, warm):
-        figures.append(Figure(f"stage {name}: cold | warm", f"{c:.3g} s | {w:.3g} s ({c / max(w, 1e-9):.0f}x)"))
+        figures.append(Figure(f"stage {name}: cold | warm", f"{c:.3g} s | {w:.3g} s ({c / max(w, 1e-9):.1f}x)"))
     notes = [
-        f"{args.ideas} idea branches x {args.commits_per_idea} commits, {args.ideas // 2} merged with --no-ff, "
-        f"{args.records} record commits of ~{args.rows // args.records} rows, 3 META_MODE commits through the hooks",
-        f"run folders kept for the last {args.run_folders:,} rows; the first run hashes every results.tsv version once "
-        "(threads), the repeats read the signed audit cache",
+        (
+            f"{args.ideas} idea branches x {args.commits_per_idea} commits, {args.ideas // 2} merged with --no-ff, "
+            f"{args.records} record commits of ~{args.rows // args.records} rows, 3 META_MODE commits through the hooks"
+        ),
+        (
+            f"run folders kept for the last {args.run_folders:,} rows; the first run hashes every results.tsv version once "
+            "(threads), the repeats read the signed audit cache"
+        ),
     ]
     report(f"check on a long history ({facts['on main']:,} commits on main, {facts['rows']:,} rows)", figures, args.out, "check_scale", notes)
     return 0

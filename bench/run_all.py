@@ -20,7 +20,7 @@ from pathlib import Path
 from common import OUT, PY, REPO, busy_warning, env, verdict
 
 BENCH = Path(__file__).resolve().parent
-BENCHMARKS = ("cli_startup", "results_scale", "train_throughput", "eval_overhead", "smoke_time", "calibration")
+BENCHMARKS = ("cli_startup", "results_scale", "train_throughput", "eval_overhead", "smoke_time", "calibration", "check_scale")
 QUICK: dict[str, list[str]] = {
     "cli_startup": ["--repeats", "1"],
     "results_scale": ["--rows", "1000", "--repeats", "1", "--appends", "4"],
@@ -28,6 +28,7 @@ QUICK: dict[str, list[str]] = {
     "eval_overhead": ["--quick"],
     "smoke_time": ["--repeats", "1", "--no-warmup"],
     "calibration": [],
+    "check_scale": ["--ideas", "4", "--commits-per-idea", "3", "--records", "6", "--rows", "300", "--run-folders", "10", "--repeats", "1"],
 }
 
 

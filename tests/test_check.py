@@ -6,8 +6,8 @@ rows signed by results.append with a key folder of the test's own (AUTORESEARCH_
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -30,7 +30,7 @@ def hooked(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     """As after setup.sh: the hooks are installed, and this test's own signing key folder."""
     monkeypatch.setenv("AUTORESEARCH_KEYS", str(tmp_path / "keys"))
     monkeypatch.setenv("PYTHONPATH", str(SRC))
-    with open(os.devnull, "w") as quiet, __import__("contextlib").redirect_stdout(quiet):
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
         assert hooks.install(project) == 0
     return project
 
@@ -251,7 +251,7 @@ def test_a_committed_forged_row_names_its_commit_and_an_acknowledgement_settles_
     )
     acknowledge(project, bad, "a row I typed in myself, by hand, for a slide")
     code, out = check(capsys)
-    assert code == 0 and out[0].startswith(f"note: acknowledged in human_journal.md (") and out[0].endswith(
+    assert code == 0 and out[0].startswith("note: acknowledged in human_journal.md (") and out[0].endswith(
         f"a row I typed in myself, by hand, for a slide): results.tsv line 3: no signature: eval.py did not write it (typed in by hand, "
         f"appended by a shell command or by the training code); committed by commit {bad} ('record')"
     )
@@ -357,6 +357,14 @@ def test_a_meta_mode_commit_carries_a_signed_trailer_and_passes(project: Path, c
     assert check(capsys) == (0, ["check: ok"])
 
 
+def test_a_meta_mode_commit_in_a_worktree_is_signed_too(project: Path) -> None:
+    wt = worktree(project, "tooling")
+    (wt / "eval.py").write_text((wt / "eval.py").read_text() + "# asked for\n")
+    commit_all(wt, "meta in a worktree", meta=True)
+    message, tree = git(wt, "log", "-1", "--format=%B"), git(wt, "log", "-1", "--format=%T").strip()
+    assert audit.trailer_verdict(message, tree) == "ok"
+
+
 def test_an_amended_meta_mode_commit_keeps_a_valid_trailer(project: Path, capsys) -> None:
     (project / "eval.py").write_text((project / "eval.py").read_text() + "# one\n")
     commit_all(project, "meta: eval change", meta=True)
@@ -373,10 +381,10 @@ def test_a_frozen_commit_without_meta_mode_is_named_and_main_is_not_advised(proj
     append_row(project)
     code, out = check(capsys)
     assert code == 1
-    assert out[0] == (
+    assert (
         "warning: 5_worktrees/rotary/eval.py: main changed this FROZEN file since exp/rotary branched off; runs there use the old harness: "
         "but main has FROZEN changes made without META_MODE (above): do not merge it until the researcher has settled them"
-    ) or out[-3].startswith("warning: 5_worktrees/rotary/eval.py")
+    ) in out
     assert f"commit {bad} ('tweak eval'): changed FROZEN files (eval.py) and has no Meta-Mode trailer (the prepare-commit-msg hook writes one when META_MODE is on): made without META_MODE, or with the hooks skipped; rows made with it are not trusted; {ack_advice(bad)}" in out
     assert any(line.startswith("warning: results.tsv: line 2 has eval_hash") for line in out)
     assert not any("merge main into it" in line for line in out)
@@ -449,7 +457,7 @@ def test_a_journal_edit_in_history_is_repaired_by_the_prescribed_fix_through_the
         assert agent_problem({"tool_name": "Bash", "tool_input": {"command": command}, "cwd": str(project)}) is None
     assert main(["check", "--repair", "RESEARCH_JOURNAL.md"]) == 0
     assert parse(journal.read_text())[1] == parse(with_entries(project, ENTRY_B, ENTRY_A))[1]
-    done = subprocess.run(["git", "commit", "-q", "-m", "repair RESEARCH_JOURNAL.md", "RESEARCH_JOURNAL.md"], cwd=project, capture_output=True, text=True)
+    done = subprocess.run(["git", "commit", "-q", "-m", "repair RESEARCH_JOURNAL.md", "RESEARCH_JOURNAL.md"], cwd=project, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     fixed = git(project, "rev-parse", "--short=8", "HEAD").strip()
     assert check(capsys) == (0, [
@@ -465,7 +473,7 @@ def test_the_hook_still_refuses_an_edit_dressed_as_a_repair(project: Path) -> No
     journal.write_text(with_entries(project, ENTRY_A.replace("**Observation:** a", "**Observation:** z")))
     commit_all(project, "rewrite")
     journal.write_text(with_entries(project, ENTRY_A.replace("**Observation:** a", "**Observation:** y")))
-    done = subprocess.run(["git", "commit", "-q", "-m", "repair", "RESEARCH_JOURNAL.md"], cwd=project, capture_output=True, text=True)
+    done = subprocess.run(["git", "commit", "-q", "-m", "repair", "RESEARCH_JOURNAL.md"], cwd=project, capture_output=True, text=True, check=False)
     assert done.returncode == 1 and "entry '2025-01-01 10:00 UTC · first' was changed" in done.stderr
 
 
@@ -478,6 +486,38 @@ def test_an_acknowledgement_of_an_unknown_commit_is_a_warning(project: Path, cap
     acknowledge(project, "abcdef0123")
     code, out = check(capsys)
     assert code == 0 and out[0].startswith("warning: human_journal.md entry '") and out[0].endswith("acknowledge: abcdef0123 names no commit of this repository")
+
+
+def test_every_fix_check_prescribes_passes_the_agent_hook_but_the_acknowledgement(project: Path, capsys) -> None:
+    """The toolkit never prescribes a fix its own hooks refuse; acknowledging is the researcher's, so the agent is refused."""
+    import re
+
+    from autoresearch.guard import agent_problem
+
+    append_row(project)
+    commit_all(project, "record")
+    journal = project / "RESEARCH_JOURNAL.md"
+    journal.write_text(with_entries(project, ENTRY_A))
+    commit_all(project, "journal")
+    journal.write_text(with_entries(project, ENTRY_A.replace("**Observation:** a", "**Observation:** z")))
+    (project / "eval.py").write_text((project / "eval.py").read_text() + "# easier\n")
+    commit_all(project, "rewrite and tweak")
+    (project / "program.md").write_text("# mine now\n")
+    path = project / "results.tsv"
+    path.write_text(path.read_text().replace("\t2.000000\t", "\t1.000000\t") + format_line(row(project)))
+    run_folder(project, "lost", append_row(project, run="7_runs/lost"))
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
+    wt = worktree(project, "rotary")
+    (wt / "RESEARCH_JOURNAL.md").write_text((wt / "RESEARCH_JOURNAL.md").read_text() + "\nnote\n")
+    code, out = check(capsys)
+    commands = sorted({c for line in out for c in re.findall(r"`([^`]+)`", line)})
+    assert code == 1 and len(commands) >= 7, out
+    for command in commands:
+        problem = agent_problem({"tool_name": "Bash", "tool_input": {"command": command}, "cwd": str(project)})
+        if "--journal human" in command:
+            assert problem is not None and "human_journal.md" in problem, command
+        else:
+            assert problem is None, (command, problem)
 
 
 # ----------------------------------------------------------------------------------------- the rest
@@ -517,4 +557,3 @@ def test_the_eval_hash_of_main_is_its_fingerprint(project: Path) -> None:
     hist = audit.History.load(project_, config)
     cache = audit.Cache(project_, set())
     assert audit.eval_hashes(hist, config, [hist.main], cache) == {fingerprints.frozen_hash(project, config)}
-    shutil.rmtree(project / "7_runs", ignore_errors=True)

@@ -229,7 +229,7 @@ def keyed(hooked: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
 
 
 def sh(repo: Path, command: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", command], cwd=repo, capture_output=True, text=True, env=env or hook_env())
+    return subprocess.run(["bash", "-c", command], cwd=repo, capture_output=True, text=True, env=env or hook_env(), check=False)
 
 
 def short_head(repo: Path) -> str:

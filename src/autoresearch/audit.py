@@ -48,7 +48,7 @@ RESULTS = "results.tsv"
 TRAILER = "Meta-Mode"
 SIGNATURE = re.compile(r"[0-9a-f]{8}:[0-9a-f]{32}")
 """signing.sign_with's shape: a malformed one is forged, not 'from another machine'"""
-ACKNOWLEDGE = re.compile(r"\backnowledge:\s*([0-9a-f]{7,64})\b[\s:,.-]*(.*)$", re.M)
+ACKNOWLEDGE = re.compile(r"\backnowledge:\s*([0-9a-f]{7,64})\b[\s:,.-]*(.*)$", re.MULTILINE)
 
 
 class AuditError(UserError):
@@ -261,15 +261,15 @@ def results_history(hist: History, cache: Cache, content: bytes | None) -> Resul
             anchor = repo.read_blobs(root, [biggest])[biggest] or b""
         wanted = {b: sizes[b] for pair in unresolved for b in pair}
         is_prefix = prefixes_of(anchor, wanted, algorithm)
-        for old, new in list(unresolved):
-            if is_prefix[new]:
-                if is_prefix[old] and sizes[old] <= sizes[new]:
-                    verdicts[(old, new)] = "ok"
+        for before, after in list(unresolved):
+            if is_prefix[after]:
+                if is_prefix[before] and sizes[before] <= sizes[after]:
+                    verdicts[(before, after)] = "ok"
                 else:
-                    blobs = repo.read_blobs(root, [old, new])
-                    verdicts[(old, new)] = first_difference(blobs[old] or b"", blobs[new] or b"")
-                cache.add(f"results {old} {new} {verdicts[(old, new)]}")
-                unresolved.discard((old, new))
+                    blobs = repo.read_blobs(root, [before, after])
+                    verdicts[(before, after)] = first_difference(blobs[before] or b"", blobs[after] or b"")
+                cache.add(f"results {before} {after} {verdicts[(before, after)]}")
+                unresolved.discard((before, after))
         anchor = None
     for pair, cs in edges.items():
         if verdicts[pair] != "ok":
@@ -282,7 +282,8 @@ def committed_by(hist: History, offsets: list[int]) -> list[str | None]:
     held that byte (None: not committed on main). Assumes the versions along that line are prefixes of each other."""
     line = repo.git(hist.root, "rev-list", "--first-parent", "--reverse", hist.main).split()
     found = repo.batch_check(hist.root, [f"{c}:{RESULTS}" for c in line])
-    sizes, owners = [], []
+    sizes: list[int] = []
+    owners: list[str] = []
     for c in line:
         v = found[f"{c}:{RESULTS}"]
         if v is not None and (not sizes or v.size > sizes[-1]):
@@ -454,8 +455,12 @@ def frozen_history(hist: History, config: Config, cache: Cache) -> FrozenHistory
     plain = [c for c in repo.git(root, "log", "--full-history", "--no-merges", "--format=%H", *bounds, "--", *specs).split() if c != hist.first]
     merges = [(c, ps) for c, ps in hist.commits if len(ps) > 1]
     pairs = [(c, p) for c, ps in merges for p in ps]
-    changed = iter(repo.changed_paths(root, pairs, specs))
-    touched = [c for c, ps in merges if all([next(changed) for _ in ps])]
+    answers = iter(repo.changed_paths(root, pairs, specs))
+    touched = []
+    for c, ps in merges:
+        per_parent = [next(answers) for _ in ps]  # one answer per parent, consumed even where all() would stop early
+        if all(per_parent):
+            touched.append(c)
     candidates = plain + touched
     todo = [c for c in candidates if f"trailer {c} ok" not in cache]
     messages = repo.commit_messages(root, todo)
@@ -492,7 +497,8 @@ def frozen_history(hist: History, config: Config, cache: Cache) -> FrozenHistory
 def eval_hashes(hist: History, config: Config, commits: Iterable[str], cache: Cache) -> set[str]:
     """The eval_hash of each commit's FROZEN files, hashed with main's settings and with the commit's own
     (an eval process hashes with the pyproject.toml it runs with)."""
-    from autoresearch.config import Config as ConfigType, ConfigError
+    from autoresearch.config import Config as ConfigType
+    from autoresearch.config import ConfigError
     from autoresearch.fingerprints import frozen_hash_at
 
     def tag(c: Config) -> str:
@@ -640,7 +646,8 @@ def acknowledgements(project: Project) -> tuple[dict[str, Acknowledgement], list
     _, entries = parse(path.read_text(encoding="utf-8", errors="replace"))
     found = [(m.group(1), m.group(2).strip(), e.heading) for e in entries for m in ACKNOWLEDGE.finditer(e.text)]
     ids = repo.batch_check(project.root, [f"{c}^{{commit}}" for c, _, _ in found])
-    acks, warnings = {}, []
+    acks: dict[str, Acknowledgement] = {}
+    warnings: list[str] = []
     for c, why, heading in found:
         obj = ids[f"{c}^{{commit}}"]
         if obj is None:

@@ -268,7 +268,7 @@ def _check_results(
         content is not None and audit.prefixes_of(content, {head.id: head.size}, repo.object_format(root))[head.id]
     )
     if content is None and head is not None:
-        found.violations.append(f"results.tsv: deleted, but it is committed and append-only; restore it with `git checkout results.tsv`")
+        found.violations.append("results.tsv: deleted, but it is committed and append-only; restore it with `git checkout results.tsv`")
     elif not keeps_head:
         assert head is not None and content is not None
         old = repo.read_blobs(root, [head.id])[head.id] or b""

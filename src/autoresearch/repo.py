@@ -13,7 +13,7 @@ A failure is one `GitError` (a UserError) with git's own last line. Usage:
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,7 +190,7 @@ def rev_list_parents(cwd: Path, *args: str) -> list[tuple[str, tuple[str, ...]]]
     return out
 
 
-def changed_paths(cwd: Path, pairs: list[tuple[str, str | None]], pathspecs: Iterable[str] = ()) -> list[list[str]]:
+def changed_paths(cwd: Path, pairs: Sequence[tuple[str, str | None]], pathspecs: Iterable[str] = ()) -> list[list[str]]:
     """For each (commit, parent) the paths under pathspecs that differ between them (parent None: against nothing),
     in one `git diff-tree --stdin`."""
     if not pairs:
@@ -200,7 +200,7 @@ def changed_paths(cwd: Path, pairs: list[tuple[str, str | None]], pathspecs: Ite
     tokens = out.stdout.decode(errors="replace").split("\0")
     result: list[list[str]] = []
     heads = iter(c for c, _ in pairs)
-    expected = next(heads)
+    expected: str | None = next(heads)
     for token in tokens:
         if token == expected:
             result.append([])
