@@ -6,7 +6,7 @@ export PATH := justfile_directory() + "/.venv/bin:" + justfile_directory() + "/.
 default:
     @just --list
 
-# train + score under the default profile (cuda if a GPU, else cpu); appends one row to results.tsv
+# train (in a confined process) + score under the default profile (cuda if a GPU, else cpu); one row in results.tsv: [--seed N] [--seeds N] [--verbose]
 [positional-arguments]
 eval *ARGS:
     python eval.py "$@"
@@ -16,10 +16,19 @@ eval *ARGS:
 smoke *ARGS:
     python eval.py --profile smoke "$@"
 
-# run the test suite
+# the fast test suite (what README and CI run; minutes)
 [positional-arguments]
 test *ARGS:
+    python -m pytest -q -m "not slow" "$@"
+
+# every test, the slow end-to-end ones included (CI runs it too)
+[positional-arguments]
+test-all *ARGS:
     python -m pytest -q "$@"
+
+# ruff (lint and format) and mypy, on the toolkit, the tests and the ML files
+lint:
+    ruff check . && ruff format --check . && mypy
 
 # the benchmarks, a table each then a summary (~6 min on 2 cores; figures in bench/out/, see BENCHMARKS.md): [--only NAME..] [--quick] [--strict]
 [positional-arguments]
@@ -31,33 +40,35 @@ bench *ARGS:
 calibrate *ARGS:
     autoresearch calibrate "$@"
 
-# is B better than A beyond the noise? commits or idea slugs, paired by seed: just compare A B [--seeds 3] [--profile cpu]
+# is B better than A beyond the noise? idea slugs, git revisions (main) or code hashes, paired by seed: just compare main SLUG [--seeds 3]
 [positional-arguments]
 compare A B *ARGS:
     @shift 2; autoresearch compare {{quote(A)}} {{quote(B)}} "$@"
+
+# merge exp/SLUG into main only if it beats main's code beyond the noise (runs the calibrated seeds); journals the decision
+[positional-arguments]
+keep SLUG *ARGS:
+    @shift 1; autoresearch keep {{quote(SLUG)}} "$@"
 
 # the file rules and the record's integrity: one line per violation (exit 1), warnings, or "check: ok"
 check:
     autoresearch check
 
-# the dashboard: ideas and mode, worktrees, baseline/best/last results, calibration, journal, queue
-status:
-    autoresearch status
+# the dashboard, ending with the next step: ideas and mode, worktrees, results against main's code, journal, queue
+[positional-arguments]
+status *ARGS:
+    autoresearch status "$@"
 
-# write 9_reports/progress.png: val_bpb per experiment, running best, crashes, best ideas labelled
+# write 9_reports/progress.png: the metric per experiment, running best, crashes, best ideas labelled
 plot:
     autoresearch plot
 
-# read results.tsv: show [--last N] | best | leaderboard [--by idea] [--last N]
+# read results.tsv: [show --last N] | best | leaderboard [--by idea] | export --format karpathy
 [positional-arguments]
 results *ARGS:
     autoresearch results "$@"
 
-# the best ok row per profile
-best:
-    autoresearch results best
-
-# ok rows ranked by val_bpb per profile: [--by row|idea] [--last N]
+# ok rows ranked by the metric per profile: [--by row|idea] [--last N]
 [positional-arguments]
 leaderboard *ARGS:
     autoresearch results leaderboard "$@"
@@ -67,7 +78,7 @@ leaderboard *ARGS:
 idea SLUG TITLE *ARGS:
     @shift 2; autoresearch idea new {{quote(SLUG)}} --title {{quote(TITLE)}} "$@"
 
-# the ideas: status, rating, critique, result rows, best val_bpb
+# the ideas: status, rating, critique, result rows, best value
 ideas:
     autoresearch idea list
 
@@ -80,7 +91,7 @@ critique SLUG *ARGS:
 rate SLUG N:
     autoresearch idea rate {{quote(SLUG)}} {{quote(N)}}
 
-# open the worktree 5_worktrees/SLUG on a new branch exp/SLUG from main; marks the idea implementing
+# open the worktree 5_worktrees/SLUG on a new branch exp/SLUG from main (the champion); marks the idea implementing
 wt SLUG:
     autoresearch worktree new {{quote(SLUG)}}
 
@@ -88,7 +99,7 @@ wt SLUG:
 wts:
     autoresearch worktree list
 
-# remove 5_worktrees/SLUG and keep its branch: [--delete-branch] [--force]
+# remove 5_worktrees/SLUG; its branch and run folders stay: [--delete-branch] [--force]
 [positional-arguments]
 wt-rm SLUG *ARGS:
     @shift 1; autoresearch worktree remove {{quote(SLUG)}} "$@"
@@ -97,7 +108,7 @@ wt-rm SLUG *ARGS:
 report SLUG:
     autoresearch report new {{quote(SLUG)}}
 
-# add an entry at the top of a journal: just journal "title" --observation "..." --inference "..." [--slug SLUG] [--journal meta|human]
+# add an entry at the top of a journal: just journal "title" --observation "..." --inference "..." [--slug SLUG] [--journal meta]
 [positional-arguments]
 journal TITLE *ARGS:
     @shift 1; autoresearch journal add --title {{quote(TITLE)}} "$@"
@@ -132,8 +143,17 @@ queue-wait *IDS:
 queue-kill ID:
     autoresearch queue kill {{quote(ID)}}
 
-# a new project from this template: just new ../myproj [--project "..."] [--metric NAME] [--direction lower|higher] [--hypothesis-space "..."]
+# a new project from this template's last commit: just new ../myproj [--project "..."] [--metric NAME] [--direction lower|higher] [--hypothesis-space "..."] [--example lm]
 [no-cd]
 [positional-arguments]
 new DIR *ARGS:
     @shift 1; autoresearch init {{quote(DIR)}} "$@"
+
+# merge the template's last commit into this project (META_MODE: it changes FROZEN files): [--template PATH]
+[positional-arguments]
+update *ARGS:
+    autoresearch update "$@"
+
+# after a change to the dependencies in pyproject.toml: constraints.txt, the lock of every platform (setup.sh installs it)
+lock:
+    bash .ci/lock

@@ -1,7 +1,9 @@
-"""Safe writes to the record: concurrent appends from the root and real worktrees, killed and interrupted evals, atomic edits.
+"""Safe writes to the record: concurrent signed appends from the root and real worktrees, killed appenders,
+killed and interrupted evals, concurrent journal entries, atomic edits.
 
-Real processes throughout: appenders are `python -c` subprocesses, evals run the real eval.py (with a
-stub train.py that sleeps, since what is under test is the harness, not the model).
+Real processes throughout: appenders are `python -c` subprocesses calling results.append, evals run the
+project's fixture eval.py (profile tiny) with a trainer that says it started and then trains slowly,
+since what is under test is the eval process, not the model.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -16,47 +19,45 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import git
+from queue_jobs import until
 
-from autoresearch import journal, results
+from autoresearch import journal, results, signing
+from autoresearch.config import Config
 from autoresearch.paths import Project
-
-SRC = Path(__file__).resolve().parents[1] / "src"
 
 APPENDER = """
 import json, sys
+from autoresearch import results
 from autoresearch.paths import Project
-from autoresearch.results import append_row
 row, tag, n = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-path = Project.find().results
+project = Project.find()
 i = 0
 while n < 0 or i < n:
-    append_row(path, row | {"description": f"{tag} {i}", "seed": i})
+    results.append(project, "val_bpb", row | {"description": f"{tag} {i}", "seed": i})
     i += 1
 """
 
-SLEEPING_TRAIN = '''
-import pathlib
+SLOW_TRAIN = '''\
+"""A trainer that says it started, then takes one small batch every 0.2 s (about 25 s for the tiny budget)."""
 import time
 
 import torch
 
+from autoresearch.evaluate import Budget, TrainData
 
-def train(data, budget, seed):
-    data.next_batch(1)
-    pathlib.Path({started!r}).write_text("training")
-    time.sleep(120)
-    return torch.nn.Linear(1, 1)
+
+def train(data: TrainData, budget: Budget, seed: int) -> torch.nn.Module:
+    print("training started", flush=True)
+    model = torch.nn.Embedding(budget.spec["vocab_size"], budget.spec["vocab_size"])
+    while data.next_batch(1) is not None:
+        time.sleep(0.2)
+    return model
 '''
 
-TINY_PROFILE = 'PROFILES["tiny"] = Profile("tiny", "cpu", seq_len=64, train_tokens=4096, time_seconds=5, cap_seconds=300, val_docs=4)\n'
 
-
-def env(**extra: str) -> dict:
-    return {k: v for k, v in os.environ.items() if k != "META_MODE"} | {"PYTHONPATH": str(SRC)} | extra
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+def env() -> dict:
+    return {k: v for k, v in os.environ.items() if k != "META_MODE"}
 
 
 def worktree(repo: Path, slug: str) -> Path:
@@ -64,28 +65,26 @@ def worktree(repo: Path, slug: str) -> Path:
     return repo / "5_worktrees" / slug
 
 
-@pytest.fixture(scope="module")
-def data_cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("data-cache")
+def load(repo: Path) -> results.Record:
+    project = Project.find(repo)
+    return results.load(project, Config.load(project))
 
 
-def test_8_processes_x_200_appends_from_root_and_two_worktrees_give_1600_rows(project: Path, result_row) -> None:
+def test_8_processes_x_200_appends_from_root_and_two_worktrees_give_1600_signed_rows(project: Path, result_row) -> None:
     trees = [project, worktree(project, "alpha"), worktree(project, "beta")]
     row = json.dumps(result_row())
-    t = time.perf_counter()
     procs = [
         subprocess.Popen([sys.executable, "-c", APPENDER, row, f"p{i}", "200"], cwd=trees[i % 3], env=env())
         for i in range(8)
     ]
-    assert [p.wait(timeout=120) for p in procs] == [0] * 8
-    seconds = time.perf_counter() - t
-    df = results.read_results(project / "results.tsv")
+    assert [p.wait(timeout=300) for p in procs] == [0] * 8
+    df = load(project).df
     assert df.height == 1600
     assert sorted(df["description"].to_list()) == sorted(f"p{i} {j}" for i in range(8) for j in range(200))
+    lines = (project / "results.tsv").read_text().splitlines()[1:]
+    assert {signing.verify(*line.rsplit("\t", 1)) for line in lines} == {"ok"}
     for tree in trees[1:]:
-        assert (tree / "results.tsv").read_text() == results.HEADER  # worktrees write to the root copy only
-    assert seconds < 60
-    print(f"1600 rows from 8 processes in {seconds:.1f} s")
+        assert (tree / "results.tsv").read_text() == results.header("val_bpb")  # worktrees write to the root copy only
 
 
 def test_appenders_killed_at_random_never_leave_a_partial_row(project: Path, result_row) -> None:
@@ -94,7 +93,7 @@ def test_appenders_killed_at_random_never_leave_a_partial_row(project: Path, res
     for round_ in range(3):
         size = (project / "results.tsv").stat().st_size
         procs = [subprocess.Popen([sys.executable, "-c", APPENDER, row, f"r{round_}p{i}", "-1"], cwd=project, env=env()) for i in range(4)]
-        deadline = time.time() + 60
+        deadline = time.time() + 120
         while (project / "results.tsv").stat().st_size < size + 20_000:  # all of them appending by now, most likely
             assert time.time() < deadline and all(p.poll() is None for p in procs)
             time.sleep(0.05)
@@ -102,64 +101,81 @@ def test_appenders_killed_at_random_never_leave_a_partial_row(project: Path, res
             time.sleep(rng.uniform(0, 0.2))
             p.send_signal(signal.SIGKILL)
             p.wait()
-    df = results.read_results(project / "results.tsv")  # every line has every column, or this raises
-    assert df.height > 0 and (project / "results.tsv").read_bytes().endswith(b"\n")
+    rec = load(project)  # every line has every column and ends in a newline, or this raises
+    assert rec.height > 0 and (project / "results.tsv").read_bytes().endswith(b"\n")
+    lines = (project / "results.tsv").read_text().splitlines()[1:]
+    assert {signing.verify(*line.rsplit("\t", 1)) for line in lines} == {"ok"}
 
 
-def eval_project(project: Path, started: Path) -> Path:
-    """The real eval.py plus a tiny row-writing profile, and a train.py that says it started, then sleeps."""
-    text = (project / "eval.py").read_text()
-    marker = 'if __name__ == "__main__":'
-    assert marker in text
-    (project / "eval.py").write_text(text.replace(marker, TINY_PROFILE + "\n\n" + marker))
-    (project / "train.py").write_text(SLEEPING_TRAIN.format(started=str(started)))
-    git(project, "commit", "-qam", "tiny profile, sleeping train.py")
+# ------------------------------------------------------------------------------------------ evals stopped midway
+
+
+def eval_project(project: Path) -> Path:
+    """The project with the slow trainer committed on main, and a worktree of it to run the eval in."""
+    (project / "train.py").write_text(SLOW_TRAIN)
+    git(project, "commit", "-qam", "a slow train.py")
     return worktree(project, "sleepy")
 
 
-def start_eval(wt: Path, started: Path, data_cache: Path) -> subprocess.Popen:
+def start_eval(project: Path, wt: Path) -> tuple[subprocess.Popen, int]:
+    """Start `python eval.py --profile tiny` in the worktree; once its trainer has started, (the eval, the trainer's pid)."""
     proc = subprocess.Popen(
-        [sys.executable, "eval.py", "--profile", "tiny"], cwd=wt, env=env(AUTORESEARCH_CACHE=str(data_cache)),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "eval.py", "--profile", "tiny"], cwd=wt, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    deadline = time.time() + 120
-    while not started.exists():
+
+    def trainer() -> int | None:
         assert proc.poll() is None, proc.communicate()
-        assert time.time() < deadline, "the eval never reached training"
-        time.sleep(0.05)
-    return proc
+        for log in (project / "7_runs").glob("*_sleepy_s0/log.txt"):
+            text = log.read_text()
+            if "training started" in text:
+                return int(re.search(r"\[eval\] training process (\d+)", text)[1])
+        return None
+
+    return proc, until(trainer, 120, "the eval to reach training")
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (a zombie awaiting its reaper counts as ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def assert_worktree_intact(wt: Path) -> None:
     assert git(wt, "status", "--porcelain") == ""
-    assert "time.sleep(120)" in (wt / "train.py").read_text()
+    assert (wt / "train.py").read_text() == SLOW_TRAIN
 
 
-def test_kill_9_during_an_eval_leaves_no_row_and_the_worktree_intact(project: Path, tmp_path: Path, data_cache: Path) -> None:
-    started = tmp_path / "started"
-    wt = eval_project(project, started)
+def test_kill_9_during_an_eval_leaves_no_row_and_the_worktree_intact(project: Path) -> None:
+    wt = eval_project(project)
     before = (project / "results.tsv").read_bytes()
-    proc = start_eval(wt, started, data_cache)
+    proc, child = start_eval(project, wt)
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
     assert proc.returncode == -signal.SIGKILL
+    until(lambda: not alive(child), 30, "the orphaned trainer to exit at its next batch")
     assert (project / "results.tsv").read_bytes() == before
-    results.read_results(project / "results.tsv")
+    assert load(project).height == 0
     assert_worktree_intact(wt)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_sigint_or_sigterm_during_an_eval_writes_one_interrupted_crash_row(project: Path, tmp_path: Path, data_cache: Path, sig) -> None:
-    started = tmp_path / "started"
-    wt = eval_project(project, started)
-    proc = start_eval(wt, started, data_cache)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_sigint_or_sigterm_during_an_eval_writes_one_interrupted_crash_row(project: Path, sig) -> None:
+    wt = eval_project(project)
+    proc, child = start_eval(project, wt)
     proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "reason:           interrupted" in stdout
-    (row,) = results.read_results(project / "results.tsv").to_dicts()
+    (row,) = load(project).rows()
     assert (row["status"], row["reason"], row["branch"], row["idea"], row["val_bpb"]) == ("crash", "interrupted", "exp/sleepy", "sleepy", None)
+    assert signing.verify(*(project / "results.tsv").read_text().splitlines()[1].rsplit("\t", 1)) == "ok"
+    assert not alive(child)  # the eval ended its trainer before it exited
     assert_worktree_intact(wt)
+
+
+# ------------------------------------------------------------------------------------------ journals and ideas
 
 
 JOURNALER = """

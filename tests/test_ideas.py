@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import append_rows
 
 from autoresearch import ideas
 from autoresearch.cli import main
+from autoresearch.config import Config
 from autoresearch.errors import UserError
 from autoresearch.paths import Project
-from autoresearch.results import append_row
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -264,11 +265,11 @@ def test_next_idea_prefers_rating_then_untried_then_newest(project: Path, result
         if rating:
             ideas.set_field(p, slug, "rating", rating)
     ideas.set_field(p, "e", "status", "implementing")  # not proposed: never next
-    append_row(p.results, result_row(idea="b", branch="exp/b"))
+    append_rows(project, [result_row(idea="b", branch="exp/b")])
     _set_created(ideas.find_idea(p, "f"), "2020-01-01T00:00:00+00:00")
     _set_created(ideas.find_idea(p, "g"), "2021-01-01T00:00:00+00:00")
     order = []
-    while (idea := ideas.next_idea(p)) is not None:
+    while (idea := ideas.next_idea(p, Config.load(p))) is not None:
         order.append(idea.slug)
         ideas.set_field(p, idea.slug, "status", "done")
     assert order == ["c", "b", "a", "g", "f", "d"]
@@ -287,15 +288,30 @@ def test_idea_list_shows_rows_and_best_metric(project: Path, capsys: pytest.Capt
     ideas.new_idea(p, "warmup", "Longer warmup")
     ideas.new_idea(p, "other", "Other")
     ideas.add_critique(p, "warmup", text="c")
-    for value in (1.91, 1.87):
-        append_row(p.results, result_row(idea="warmup", val_bpb=value))
-    append_row(p.results, result_row(idea="warmup", status="crash"))
+    append_rows(project, [result_row(idea="warmup", val_bpb=1.91), result_row(idea="warmup", val_bpb=1.87), result_row(idea="warmup", status="crash")])
     assert main(["idea", "list"]) == 0
     out = capsys.readouterr().out
+    assert "2 ideas (best val_bpb, lower is better)" in out
     warmup = next(line for line in out.splitlines() if line.startswith("warmup"))
     assert "1.8700 cpu" in warmup and " 3 " in warmup and "yes" in warmup
     other = next(line for line in out.splitlines() if line.startswith("other"))
     assert " 0 " in other and "no" in other
+
+
+def test_table_rows_count_each_ideas_rows_and_take_its_best_per_profile_in_the_metrics_direction(project: Path, result_row) -> None:
+    p = Project.find()
+    for slug in ("warmup", "other"):
+        ideas.new_idea(p, slug, slug.title())
+    append_rows(project, [
+        result_row(idea="warmup", val_bpb=1.91), result_row(idea="warmup", val_bpb=1.87, profile="cuda"),
+        result_row(idea="warmup", val_bpb=1.95), result_row(idea="warmup", status="crash"), result_row(idea="", val_bpb=1.0),
+    ])
+    rows = {r.idea.slug: (r.rows, r.best) for r in ideas.table_rows(p, Config.load(p))}
+    assert rows == {"warmup": (4, "1.9100 cpu, 1.8700 cuda"), "other": (0, "")}
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('direction = "lower"', 'direction = "higher"'))
+    rows = {r.idea.slug: (r.rows, r.best) for r in ideas.table_rows(p, Config.load(p))}
+    assert rows["warmup"] == (4, "1.9500 cpu, 1.8700 cuda")
 
 
 @pytest.mark.parametrize("state", ["missing", "empty", "header only"])

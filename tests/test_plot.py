@@ -1,4 +1,5 @@
-"""The progress plot: a valid PNG in the root's 9_reports, written atomically, from any checkout."""
+"""The progress plot: a valid PNG (mode 0644) in the root's 9_reports, written atomically from any
+checkout, for any metric: the y label names the metric and its direction, the known optimum is a line."""
 
 from __future__ import annotations
 
@@ -7,26 +8,29 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import append_rows
 
+from autoresearch import results
 from autoresearch.cli import main
-from autoresearch.plot import _running_best
-from autoresearch.results import append_row
+from autoresearch.config import Config
+from autoresearch.metric import Metric
+from autoresearch.paths import Project
+from autoresearch.plot import _figure, _running_best
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def write_trend(repo: Path, result_row, n: int = 24) -> None:
     """Calibration seeds, then a downward trend with crashes, an outlier and a second profile."""
-    path = repo / "results.tsv"
-    for seed in range(3):
-        append_row(path, result_row(val_bpb=2.0 + seed / 100, kind="calibration", seed=seed))
+    rows = [result_row(val_bpb=2.0 + seed / 100, kind="calibration", seed=seed) for seed in range(3)]
     for i in range(n):
         idea = ("rotary", "swiglu", "", "qk-norm")[i % 4]
         if i % 7 == 3:
-            append_row(path, result_row(status="crash", idea=idea, reason="nan"))
+            rows.append(result_row(status="crash", idea=idea, reason="nan"))
         else:
-            append_row(path, result_row(val_bpb=1.95 - 0.3 * i / n + (5.0 if i == 9 else 0), idea=idea, commit=f"c{i}"))
-    append_row(path, result_row(val_bpb=1.5, profile="cuda", idea="rotary"))
+            rows.append(result_row(val_bpb=1.95 - 0.3 * i / n + (5.0 if i == 9 else 0), idea=idea, commit=f"c{i}"))
+    rows.append(result_row(val_bpb=1.5, profile="cuda", idea="rotary"))
+    append_rows(repo, rows)
 
 
 def assert_png(path: Path) -> None:
@@ -34,12 +38,36 @@ def assert_png(path: Path) -> None:
     assert data[:8] == PNG_SIGNATURE and len(data) > 1000
 
 
-def test_plot_writes_a_png_into_the_root_reports_folder(project, result_row, capsys):
+def use_accuracy(repo: Path) -> None:
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('metric = "val_bpb"', 'metric = "accuracy"').replace('direction = "lower"', 'direction = "higher"'))
+    (repo / "results.tsv").write_text(results.header("accuracy"))
+
+
+def accuracy_rows(result_row, values: list[float | None], optimum: float | None = None) -> list[dict]:
+    rows = []
+    for i, value in enumerate(values):
+        row = result_row(idea=f"idea-{i}", status="ok" if value is not None else "crash") | {"optimum": optimum, "gap": None}
+        del row["val_bpb"]
+        rows.append(row | {"accuracy": value})
+    return rows
+
+
+def figure_of(repo: Path):
+    """The figure plot_progress draws for the project's rows (its one profile, no calibration rows)."""
+    project = Project.find(repo)
+    record = results.load(project, Config.load(project))
+    rows = record.experiments().with_row_index("x", offset=1)
+    return _figure(rows, record.df.clear(), record.metric, "title")
+
+
+def test_plot_writes_a_png_readable_by_all_into_the_root_reports_folder(project, result_row, capsys):
     write_trend(project, result_row)
     assert main(["plot"]) == 0
     out = Path(capsys.readouterr().out.strip())
     assert out == project / "9_reports" / "progress.png"
     assert_png(out)
+    assert out.stat().st_mode & 0o777 == 0o644
     assert [p.name for p in out.parent.iterdir() if p.name.startswith(".")] == []  # no temp file left
 
 
@@ -55,17 +83,23 @@ def test_plot_from_a_worktree_still_writes_to_the_root(project, result_row, monk
 
 
 def test_plot_with_only_crashes_still_draws(project, result_row):
-    for _ in range(3):
-        append_row(project / "results.tsv", result_row(status="crash", floor_bpb=None))
+    append_rows(project, [result_row(status="crash", optimum=None) for _ in range(3)])
     assert main(["plot"]) == 0
     assert_png(project / "9_reports" / "progress.png")
 
 
 def test_plot_without_experiment_rows_says_to_run_eval_and_writes_nothing(project, result_row, capsys):
-    append_row(project / "results.tsv", result_row(kind="calibration"))
+    append_rows(project, [result_row(kind="calibration")])
     assert main(["plot"]) == 1
     assert "no experiment rows yet" in capsys.readouterr().err
     assert not (project / "9_reports" / "progress.png").exists()
+
+
+def test_plot_without_a_results_file_says_to_run_eval(project, capsys):
+    (project / "results.tsv").unlink()
+    assert main(["plot"]) == 1
+    assert "results.tsv: not found; run `just eval`" in capsys.readouterr().err
+    assert not (project / "results.tsv").exists() and not (project / "9_reports" / "progress.png").exists()
 
 
 @pytest.mark.parametrize(
@@ -77,14 +111,33 @@ def test_plot_without_experiment_rows_says_to_run_eval_and_writes_nothing(projec
 )
 def test_running_best_marks_each_improvement(direction, best, improved):
     ok = pl.DataFrame({"val_bpb": [2.0, 1.9, 2.1, 1.7, 1.7]})
-    out = _running_best(ok, direction)
+    out = _running_best(ok, Metric("val_bpb", direction))
     assert out["best"].to_list() == best and out["improved"].to_list() == improved
 
 
+def test_the_y_label_names_the_metric_and_its_direction_and_the_optimum_is_a_line(project, result_row):
+    append_rows(project, [result_row(val_bpb=v, optimum=1.2) for v in (2.0, 1.9, 1.95)])
+    ax = figure_of(project).axes[0]
+    assert ax.get_ylabel() == "val_bpb (lower is better)"
+    (optimum,) = [line for line in ax.get_lines() if line.get_label().startswith("known optimum")]
+    assert optimum.get_label() == "known optimum 1.2000" and list(optimum.get_ydata()) == [1.2, 1.2]
+    low, high = ax.get_ylim()
+    assert low < 1.2 and high > 2.0
+
+
 def test_plot_draws_a_higher_is_better_metric(project, result_row):
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('direction = "lower"', 'direction = "higher"'))
-    for i, value in enumerate([0.5, 0.6, 0.55, 0.7, 0.1]):
-        append_row(project / "results.tsv", result_row(val_bpb=value, floor_bpb=None, idea=f"idea-{i}"))
+    use_accuracy(project)
+    append_rows(project, accuracy_rows(result_row, [0.5, 0.6, None, 0.55, 0.7, 0.1], optimum=1.0), metric="accuracy")
     assert main(["plot"]) == 0
     assert_png(project / "9_reports" / "progress.png")
+    ax = figure_of(project).axes[0]
+    assert ax.get_ylabel() == "accuracy (higher is better)"
+    assert any(line.get_label() == "known optimum 1.0000" for line in ax.get_lines())
+    assert "running best 0.7000" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_a_metric_without_a_known_optimum_draws_no_optimum_line(project, result_row):
+    use_accuracy(project)
+    append_rows(project, accuracy_rows(result_row, [0.5, 0.6]), metric="accuracy")
+    ax = figure_of(project).axes[0]
+    assert not [line for line in ax.get_lines() if line.get_label().startswith("known optimum")]

@@ -4,17 +4,21 @@ and how a job finds its rows in results.tsv. The engines: test_queue_pueue.py, t
 from __future__ import annotations
 
 import io
+import re
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from conftest import append_rows
 
+from autoresearch import results
 from autoresearch.cli import main
+from autoresearch.config import Config, QueueSettings, SlurmSettings
 from autoresearch.errors import UserError
+from autoresearch.paths import Project
 from autoresearch.queue import commands
-from autoresearch.queue.base import Job, QueueSettings, SlurmSettings, parse_gpu, parse_label
-from autoresearch.results import append_row, read_results
+from autoresearch.queue.base import Job, parse_gpu, parse_label
 
 LABEL = "Q: does a rotary base of 50k help? H: -0.01 bpb"
 
@@ -37,13 +41,16 @@ def test_gpu_is_auto_none_or_an_index():
             parse_gpu(bad)
 
 
-def test_settings_default_to_auto_when_the_table_is_absent(tmp_path: Path):
-    (tmp_path / "pyproject.toml").write_text("[tool.autoresearch]\nmetric = 'val_bpb'\n")
-    assert QueueSettings.load(tmp_path / "pyproject.toml") == QueueSettings("auto", SlurmSettings())
+MINIMAL = "[tool.autoresearch]\nfrozen = []\nglobal = []\nappend_only = []\n"
+"""The least a [tool.autoresearch] table holds: the taxonomy."""
+
+
+def test_settings_default_to_auto_when_the_table_is_absent():
+    assert Config.from_text(MINIMAL).queue == QueueSettings("auto", SlurmSettings())
 
 
 def test_the_template_pyproject_declares_the_queue_settings(project: Path):
-    settings = QueueSettings.load(project / "pyproject.toml")
+    settings = Config.load(Project.find(project)).queue
     assert settings.backend == "auto"
     assert settings.slurm == SlurmSettings(partition="", gres="gpu:1", time="01:00:00", extra=(), output=".autoresearch/queue")
 
@@ -51,16 +58,15 @@ def test_the_template_pyproject_declares_the_queue_settings(project: Path):
 @pytest.mark.parametrize(
     "table, message",
     [
-        ('backend = "celery"', "backend is 'celery', expected one of auto, pueue, tsp, slurm"),
-        ('[tool.autoresearch.queue.slurm]\npartitions = "gpu"', "unknown keys \\['partitions'\\]"),
+        ('backend = "celery"', "backend is 'celery', expected 'auto' or 'pueue' or 'tsp' or 'slurm'"),
+        ('[tool.autoresearch.queue.slurm]\npartitions = "gpu"', "unknown key 'partitions'"),
         ('[tool.autoresearch.queue.slurm]\nextra = "--qos=low"', "extra is '--qos=low', expected a list of strings"),
         ("[tool.autoresearch.queue.slurm]\ntime = 60", "time is 60, expected a string"),
     ],
 )
-def test_bad_queue_settings_name_the_table_and_the_key(tmp_path: Path, table: str, message: str):
-    (tmp_path / "pyproject.toml").write_text(f"[tool.autoresearch.queue]\n{table}\n")
-    with pytest.raises(UserError, match=message):
-        QueueSettings.load(tmp_path / "pyproject.toml")
+def test_bad_queue_settings_name_the_table_and_the_key(table: str, message: str):
+    with pytest.raises(UserError, match=re.escape(message)):
+        Config.from_text(f"{MINIMAL}[tool.autoresearch.queue]\n{table}\n")
 
 
 def no_engines(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -113,7 +119,7 @@ def test_add_on_a_tty_asks_before_running_in_the_foreground(project, monkeypatch
 def test_the_command_after_double_dash_keeps_its_own_options(monkeypatch):
     seen = {}
     monkeypatch.setattr(commands, "add", lambda project, command, label, gpu, backend, fg: seen.update(command=command, gpu=gpu) or 0)
-    monkeypatch.setattr("autoresearch.cli._project", lambda: None)
+    monkeypatch.setattr("autoresearch.cli._here", lambda: (None, None))
     assert main(["queue", "add", "--label", LABEL, "--gpu", "1", "--", "python", "eval.py", "--profile", "cpu", "--label", "x"]) == 0
     assert seen == {"command": ["python", "eval.py", "--profile", "cpu", "--label", "x"], "gpu": "1"}
 
@@ -125,10 +131,9 @@ def test_add_refuses_a_bad_label_before_touching_any_engine(project, capsys):
 
 def test_summary_is_none_when_no_engine_is_installed(project, monkeypatch, tmp_path):
     no_engines(monkeypatch, tmp_path)
-    from autoresearch.paths import Project
     from autoresearch.queue import summary
 
-    assert summary(Project.find(project)) is None
+    assert summary(Project.find(project)) == (None, 0)
 
 
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -138,25 +143,27 @@ def job(id: str, label: str, start: datetime | None, end: datetime | None, state
     return Job(id=id, label=label, state=state, start=start, runtime=None, command="just eval", end=end)
 
 
-def test_a_job_gets_the_rows_with_its_label_written_while_it_ran(tmp_path: Path, result_row):
-    path = tmp_path / "results.tsv"
+def test_a_job_gets_the_rows_with_its_label_written_while_it_ran(project: Path, result_row):
     stamp = lambda dt: dt.isoformat(timespec="seconds")  # noqa: E731
-    append_row(path, result_row(label=LABEL, val_bpb=1.9, timestamp=stamp(T0 - timedelta(minutes=30))))  # an earlier job's
-    append_row(path, result_row(label="Q: other? H: x", val_bpb=1.8, timestamp=stamp(T0 + timedelta(minutes=4))))
-    append_row(path, result_row(label=LABEL, val_bpb=1.7, timestamp=stamp(T0 + timedelta(minutes=5))))
-    df = read_results(path)
-    rows = commands.match_rows([job("3", LABEL, T0, T0 + timedelta(minutes=5)), job("4", LABEL, None, None, "queued")], df)
+    append_rows(project, [
+        result_row(label=LABEL, val_bpb=1.9, timestamp=stamp(T0 - timedelta(minutes=30))),  # an earlier job's
+        result_row(label="Q: other? H: x", val_bpb=1.8, timestamp=stamp(T0 + timedelta(minutes=4))),
+        result_row(label=LABEL, val_bpb=1.7, timestamp=stamp(T0 + timedelta(minutes=5))),
+    ])
+    p = Project.find(project)
+    record = results.load(p, Config.load(p))
+    rows = commands.match_rows([job("3", LABEL, T0, T0 + timedelta(minutes=5)), job("4", LABEL, None, None, "queued")], record)
     assert [r["val_bpb"] for r in rows["3"]] == [1.7]
     assert [r["row"] for r in rows["3"]] == [3]
     assert "4" not in rows
 
 
 def test_the_metric_cell_shows_one_value_a_mean_or_the_crash():
-    ok = {"status": "ok", "reason": "", "val_bpb": 1.5}
-    assert commands.observed([ok]) == "1.5000"
-    assert commands.observed([ok, ok | {"val_bpb": 1.7}]) == "1.6000 (mean of 2)"
-    assert commands.observed([{"status": "crash", "reason": "nan", "val_bpb": None}]) == "crash: nan"
-    assert commands.observed([]) == ""
+    ok = {"status": "ok", "reason": "", "accuracy": 0.5}
+    assert commands.observed([ok], "accuracy") == "0.5000"
+    assert commands.observed([ok, ok | {"accuracy": 0.7}], "accuracy") == "0.6000 (mean of 2)"
+    assert commands.observed([{"status": "crash", "reason": "nan", "accuracy": None}], "accuracy") == "crash: nan"
+    assert commands.observed([], "accuracy") == ""
 
 
 def test_queue_subcommands_parse(project, monkeypatch):

@@ -21,9 +21,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from queue_jobs import make_row_writing, until
+from queue_jobs import EVAL, make_row_writing, until
 
+from autoresearch import results
 from autoresearch.cli import main
+from autoresearch.config import Config
 from autoresearch.errors import UserError
 from autoresearch.paths import Project
 from autoresearch.queue.base import gpus_from_nvidia_smi
@@ -37,7 +39,11 @@ from autoresearch.queue.pueue import (
     unwrap,
     wrap,
 )
-from autoresearch.results import read_results
+
+
+def last_row(project: Path) -> dict:
+    p = Project.find(project)
+    return results.load(p, Config.load(p)).rows()[-1]
 
 LABEL = "Q: does the wrapper quote \"$HOME\", 'quotes' and a=b? H: the job sees it verbatim"
 
@@ -298,11 +304,11 @@ def pueued(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 @real
 def test_real_pueue_runs_a_labelled_eval_whose_row_carries_the_label(pueued, project: Path, capsys):
     make_row_writing(project)
-    assert main(["queue", "add", "--gpu", "none", "--label", LABEL, "--", sys.executable, "tiny_eval.py", "--profile", "tiny"]) == 0
+    assert main(["queue", "add", "--gpu", "none", "--label", LABEL, "--", sys.executable, *EVAL]) == 0
     job_id = capsys.readouterr().out.strip()
     assert main(["queue", "wait", job_id]) == 0
     assert f"job {job_id}: done" in capsys.readouterr().out
-    row = read_results(project / "results.tsv").row(-1, named=True)
+    row = last_row(project)
     assert (row["label"], row["status"], row["val_bpb"]) == (LABEL, "ok", 8.0)
     assert main(["queue", "status"]) == 0
     line = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith(job_id))

@@ -2,7 +2,8 @@
 whole queue on a real single-node Slurm cluster (tests/slurm_cluster.py; skipped where Slurm is
 not installed): a queued eval writes its row with the label, status shows it done, kill cancels.
 
-The cluster's eval is the real harness with a tiny row-writing profile (tests/queue_jobs.py).
+The cluster's eval is the project's fixture eval.py (profile tiny) with a stand-in train.py
+(tests/queue_jobs.py).
 """
 
 from __future__ import annotations
@@ -12,18 +13,23 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from queue_jobs import make_row_writing, until
+from queue_jobs import EVAL, make_row_writing, until
 from slurm_cluster import SlurmCluster, why_not
 
+from autoresearch import results
 from autoresearch.cli import main
+from autoresearch.config import Config, SlurmSettings
 from autoresearch.errors import UserError
 from autoresearch.paths import Project
-from autoresearch.queue.base import QueueSettings, SlurmSettings
 from autoresearch.queue.commands import make_backend
 from autoresearch.queue.slurm import fields_to_job, parse_sacct, parse_scontrol, sbatch_args
-from autoresearch.results import read_results
 
 REPO = Path(__file__).resolve().parents[1]
+
+def last_row(project: Path) -> dict:
+    p = Project.find(project)
+    return results.load(p, Config.load(p)).rows()[-1]
+
 LABEL = "Q: does the queue carry a label with commas, quotes ' and a=b? H: the row's label holds it verbatim"
 
 # Recorded from `scontrol -o show job 1` on the test cluster (Slurm 22.05.8, Debian bookworm).
@@ -130,21 +136,21 @@ def state_of(project: Path, job_id: str) -> str:
 
 
 def test_a_queued_eval_runs_on_slurm_and_its_row_carries_the_label(cluster_project: Path, capsys):
-    code, out = queue(capsys, "add", "--backend", "slurm", "--label", LABEL, "--", sys.executable, "tiny_eval.py", "--profile", "tiny")
+    code, out = queue(capsys, "add", "--backend", "slurm", "--label", LABEL, "--", sys.executable, *EVAL)
     assert code == 0, out
-    job_id = out.strip()
+    job_id = out.splitlines()[0].strip()  # stdout first: the id; stderr says which backend took it
     assert job_id.isdigit()
 
     code, out = queue(capsys, "wait", "--backend", "slurm", job_id)
     assert code == 0, out + make_backend(Project.find(cluster_project), "slurm").output.joinpath(f"slurm-{job_id}.out").read_text()
     assert f"job {job_id}: done" in out
 
-    row = read_results(cluster_project / "results.tsv").row(-1, named=True)
+    row = last_row(cluster_project)
     assert (row["label"], row["status"], row["profile"], row["val_bpb"]) == (LABEL, "ok", "tiny", 8.0)
 
     code, out = queue(capsys, "status", "--backend", "slurm")
     line = next(line for line in out.splitlines() if line.strip().startswith(job_id))
-    assert code == 0 and "done" in line and "8.0000" in line and LABEL in line and "tiny_eval.py" in line
+    assert code == 0 and "done" in line and "8.0000" in line and LABEL in line and "eval.py" in line
 
     code, out = queue(capsys, "log", "--backend", "slurm", job_id)
     assert "val_bpb:          8.000000" in out and "row:              appended to" in out
@@ -160,7 +166,7 @@ def test_a_queued_eval_runs_on_slurm_and_its_row_carries_the_label(cluster_proje
 def test_a_job_sees_its_label_and_its_gpu_and_follow_prints_its_output(cluster_project: Path, capsys):
     script = 'echo "label=[$AUTORESEARCH_LABEL] gpu=[$CUDA_VISIBLE_DEVICES]"'
     code, out = queue(capsys, "add", "--backend", "slurm", "--label", LABEL, "--", "sh", "-c", script)
-    job_id = out.strip()
+    job_id = out.splitlines()[0].strip()
     code, out = queue(capsys, "follow", "--backend", "slurm", job_id)
     assert code == 0, out
     # --gpu auto asks for the configured GRES (gpu:1); the test cluster's one pretend GPU is index 0.
@@ -169,7 +175,7 @@ def test_a_job_sees_its_label_and_its_gpu_and_follow_prints_its_output(cluster_p
 
 def test_kill_cancels_a_running_job_and_status_shows_it_cancelled(cluster_project: Path, capsys):
     code, out = queue(capsys, "add", "--backend", "slurm", "--gpu", "none", "--label", "Q: can a job be killed? H: yes", "--", "sleep", "300")
-    job_id = out.strip()
+    job_id = out.splitlines()[0].strip()
     until(lambda: state_of(cluster_project, job_id) == "running", 30, f"job {job_id} to run")
 
     code, out = queue(capsys, "kill", "--backend", "slurm", job_id)
@@ -193,15 +199,16 @@ def test_the_dashboard_summary_lists_the_jobs(cluster_project: Path, capsys):
 
     pyproject = cluster_project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('backend = "auto"', 'backend = "slurm"'))
-    assert QueueSettings.load(pyproject).backend == "slurm"
-    assert "no jobs of this project yet" in str(summary(Project.find(cluster_project)))
+    assert Config.load(Project.find(cluster_project)).queue.backend == "slurm"
+    assert "no jobs of this project yet" in str(summary(Project.find(cluster_project))[0])
     code, out = queue(capsys, "add", "--gpu", "none", "--label", "Q: is it listed? H: yes", "--", "true")
     assert code == 0
-    until(lambda: state_of(cluster_project, out.strip()) == "done", 30, "the job to end")
+    until(lambda: state_of(cluster_project, out.splitlines()[0].strip()) == "done", 30, "the job to end")
     console = Console(width=200, record=True)
-    console.print(summary(Project.find(cluster_project)))
+    panel, not_journaled = summary(Project.find(cluster_project))
+    console.print(panel)
     text = console.export_text()
-    assert "Q: is it listed? H: yes" in text and "1 finished" in text
+    assert "Q: is it listed? H: yes" in text and "1 finished" in text and not_journaled == 1
 
 
 def test_an_unreachable_controller_is_reported_not_hidden(project: Path, monkeypatch, capsys, tmp_path: Path):

@@ -20,14 +20,15 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from queue_jobs import until
+from queue_jobs import stop_tsp, until
 
+from autoresearch import results
 from autoresearch.cli import main
+from autoresearch.config import Config
 from autoresearch.paths import Project
-from autoresearch.queue.commands import make_backend, select
 from autoresearch.queue.base import read_jsonl
+from autoresearch.queue.commands import make_backend, select
 from autoresearch.queue.tsp import LEDGER, QUEUE_DIR, SOCKET, find_tsp, parse_info, parse_list
-from autoresearch.results import read_results
 
 EVAL = [sys.executable, str(Path(__file__).with_name("fake_eval.py"))]
 """The job the tests queue: one eval that writes one row (settings: FAKE_EVAL_* in the environment)."""
@@ -87,18 +88,7 @@ def tsp_project(project: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr("autoresearch.queue.tsp.detect_gpus", list)
     monkeypatch.setenv("COLUMNS", "300")
     yield project
-    stop_server(project)
-
-
-def stop_server(project: Path) -> None:
-    env = {**os.environ, "TS_SOCKET": str(project / QUEUE_DIR / SOCKET)}
-    if not (project / QUEUE_DIR / SOCKET).exists():
-        return
-    listed = parse_list(subprocess.run([find_tsp(), "-l"], env=env, capture_output=True, text=True).stdout)
-    for flag, word in (("-r", "queued"), ("-k", "running")):  # queued first: a kill starts the next job
-        for job_id in [i for i, w in listed.items() if w == word]:
-            subprocess.run([find_tsp(), flag, job_id], env=env, capture_output=True)
-    subprocess.run([find_tsp(), "-K"], env=env, capture_output=True)
+    stop_tsp(project)
 
 
 def queue(capfd, *args: str) -> tuple[int, str]:
@@ -122,7 +112,8 @@ def jobs(project: Path) -> dict:
 
 
 def rows(project: Path) -> list[dict]:
-    return read_results(project / "results.tsv").to_dicts()
+    p = Project.find(project)
+    return results.load(p, Config.load(p)).rows()
 
 
 def times(log: str) -> dict[str, float]:
@@ -161,19 +152,25 @@ def test_two_jobs_queued_back_to_back_run_one_after_the_other_and_their_rows_car
 
 
 @real
-def test_review_pairs_each_hypothesis_with_its_observed_metric(tsp_project: Path, capfd, monkeypatch):
-    ids = {}
-    for label, value in ((A, "1.45"), (B, "1.55")):
-        monkeypatch.setenv("FAKE_EVAL_METRIC", value)
-        monkeypatch.setenv("FAKE_EVAL_SECONDS", "0.2")
-        ids[label] = add(capfd, label)
+def test_review_pairs_each_hypothesis_with_its_observed_metric_and_its_gain_over_its_parent(tsp_project: Path, capfd, monkeypatch):
+    monkeypatch.setenv("FAKE_EVAL_SECONDS", "0.2")
+    monkeypatch.setenv("FAKE_EVAL_METRIC", "1.45")
+    first = add(capfd, A)  # main's code: the parent of the experiment below
+    assert queue(capfd, "wait")[0] == 0
+    tree = tsp_project / "5_worktrees" / "dropout"
+    git(tsp_project, "worktree", "add", "-q", "-b", "exp/dropout", str(tree))
+    (tree / "train.py").write_text((tree / "train.py").read_text() + "\nDROPOUT = 0.1\n")
+    git(tree, "commit", "-qam", "exp(dropout): 0.1")
+    monkeypatch.chdir(tree)
+    monkeypatch.setenv("FAKE_EVAL_METRIC", "1.55")
+    second = add(capfd, B)
     assert queue(capfd, "wait")[0] == 0
     code, out = queue(capfd, "review")
     assert code == 0
-    first, second = line_of(out, ids[A]), line_of(out, ids[B])
-    assert "does a rotary base of 50k help?" in first and "-0.02 bpb" in first and "1.4500" in first
-    assert "does dropout 0.1 help at this size?" in second and "+0.01 bpb, worse" in second and "1.5500" in second
-    assert "+0.1000 (best 1.4500" in second
+    a, b = line_of(out, first), line_of(out, second)
+    assert "does a rotary base of 50k help?" in a and "-0.02 bpb" in a and "1.4500" in a and "vs parent" not in a
+    assert "does dropout 0.1 help at this size?" in b and "+0.01 bpb, worse" in b and "1.5500" in b
+    assert "-0.1000 (vs parent 1.4500, row 2)" in b  # lower is better: 0.1 worse than main's code
 
 
 @real
@@ -362,9 +359,11 @@ def test_the_dashboard_counts_waiting_running_and_finished_jobs_not_yet_journale
     running = add(capfd, "Q: long? H: yes")
     add(capfd, "Q: next? H: yes")
     until(lambda: jobs(tsp_project)[running].state == "running", 20, "the long job to start")
+    panel, not_journaled = summary(Project.find(tsp_project))
     console = Console(width=200, record=True)
-    console.print(summary(Project.find(tsp_project)))
+    console.print(panel)
     assert "tsp: 1 waiting · 1 running · 2 finished, 1 not yet journaled (just queue-review)" in console.export_text()
+    assert not_journaled == 1
 
 
 @real
@@ -374,7 +373,7 @@ def test_finished_jobs_keep_label_and_result_after_the_server_stops_and_new_ids_
     monkeypatch.setenv("FAKE_EVAL_SECONDS", "0.2")
     old = add(capfd, A)
     assert queue(capfd, "wait")[0] == 0
-    stop_server(tsp_project)  # a reboot, as far as the queue can tell
+    stop_tsp(tsp_project)  # a reboot, as far as the queue can tell
     code, out = queue(capfd, "status")
     assert code == 0, out
     assert "done" in line_of(out, old) and "1.5000" in line_of(out, old)

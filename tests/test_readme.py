@@ -19,7 +19,7 @@ def schema_table() -> str:
         return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
     lines = ["| column | type | meaning |", "| --- | --- | --- |"]
-    lines += [f"| `{name}` | {kind.__name__} | {cell(meaning)} |" for name, kind, meaning in SCHEMA]
+    lines += [f"| `{c.name}` | {c.type.__name__} | {cell(c.meaning)} |" for c in SCHEMA]
     return "\n".join(lines) + "\n"
 
 

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from autoresearch import stats
+from autoresearch.metric import Metric
 
 # Student-t quantiles from the standard table (e.g. NIST/SEMATECH e-Handbook 1.3.6.7.2), 3 decimals.
 T_TABLE = [
@@ -127,20 +128,46 @@ def test_paired_difference_refuses_what_it_cannot_pair():
         stats.paired_difference([1.0, 2.0], [1.0, 2.5], method="magic")
 
 
+LOWER, HIGHER = Metric("val_bpb", "lower"), Metric("accuracy", "higher")
+
+
 @pytest.mark.parametrize(
-    "value, best, threshold, direction, expected",
+    "value, parent, threshold, metric, expected",
     [
-        (1.85, 1.90, 0.02, "lower", "better"),
-        (1.89, 1.90, 0.02, "lower", "within-noise"),
-        (1.91, 1.90, 0.02, "lower", "within-noise"),
-        (1.95, 1.90, 0.02, "lower", "worse"),
-        (0.95, 0.90, 0.02, "higher", "better"),
-        (1.85, None, 0.02, "lower", "baseline"),
-        (1.85, 1.90, None, "lower", "uncalibrated"),
+        (1.85, [1.89, 1.91], 0.02, LOWER, "better"),  # gain 0.05 over the parent's mean 1.90
+        (1.89, [1.89, 1.91], 0.02, LOWER, "within-noise"),
+        (1.91, [1.89, 1.91], 0.02, LOWER, "within-noise"),
+        (1.95, [1.89, 1.91], 0.02, LOWER, "worse"),
+        (0.95, [0.89, 0.91], 0.02, HIGHER, "better"),  # higher is better: the same rule turned round
+        (0.89, [0.89, 0.91], 0.02, HIGHER, "within-noise"),
+        (0.85, [0.89, 0.91], 0.02, HIGHER, "worse"),
+        (1.85, [1.90], None, LOWER, "uncalibrated"),
+        (1.85, [], 0.02, LOWER, "no-parent-rows"),
     ],
 )
-def test_verdict_rule(value, best, threshold, direction, expected):
-    assert stats.verdict(value, best, threshold, direction) == expected
+def test_verdict_is_against_the_mean_of_the_parents_rows_by_the_threshold(value, parent, threshold, metric, expected):
+    assert stats.verdict(value, parent, threshold, metric) == expected
+
+
+def test_verdict_compares_with_the_parents_mean_not_its_best_row():
+    parent = [1.80, 1.90, 2.00]  # best 1.80, mean 1.90
+    assert stats.verdict(1.86, parent, 0.02, LOWER) == "better"  # worse than the best row, better than the mean
+    assert stats.verdict(1.86, [1.80], 0.02, LOWER) == "worse"
+
+
+def test_verdict_at_exactly_the_threshold_is_within_noise():
+    assert stats.verdict(1.5, [2.0], 0.5, LOWER) == "within-noise"  # better only beyond the threshold
+    assert stats.verdict(2.5, [2.0], 0.5, LOWER) == "within-noise"
+    assert stats.verdict(1.4375, [2.0], 0.5, LOWER) == "better"
+
+
+def test_a_run_of_the_parents_own_code_is_baseline_whatever_else_holds():
+    assert stats.verdict(1.50, [1.90], 0.02, LOWER, own=True) == "baseline"
+    assert stats.verdict(1.50, [], None, LOWER, own=True) == "baseline"  # before calibration, before any row
+
+
+def test_uncalibrated_comes_before_no_parent_rows():
+    assert stats.verdict(1.85, [], None, LOWER) == "uncalibrated"
 
 
 def test_stats_imports_no_heavy_module():

@@ -290,7 +290,7 @@ def journal_text(profile: str, metric: str, e: dict, checks: list[Check]) -> tup
         inference = f"The metric is not yet sound on {profile}: {', '.join(failed)} failed. Fix the metric (META_MODE) before experiments."
     else:
         inference = (
-            f"The metric is sound on {profile}: a single run gaining more than {e['threshold']:.4f} over the best row "
+            f"The metric is sound on {profile}: a single run gaining more than {e['threshold']:.4f} over the mean of its parent's rows "
             f"is a real gain (the verdict threshold); the meaningful effect is {e['meaningful_effect']:g}."
         )
     return title, "", observation, inference

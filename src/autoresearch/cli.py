@@ -449,20 +449,36 @@ def keep(slug: Slug, profile: str = "", budget: Literal["units", "time"] = "unit
 def init(
     dir: Annotated[str, Positional, tyro.conf.arg(metavar="DIR")],  # noqa: A002 - the argument's name
     project: str = "", metric: str = "", direction: Literal["lower", "higher"] | None = None, hypothesis_space: str = "",
+    example: str = "lm", template: str = "",
 ) -> int:
-    """A new project from this template in DIR (new or empty): fresh records, its own git repo on main, hooks, a first commit.
+    """A new project in DIR (new or empty) from the template's last commit: fresh records, its own git repo on main, hooks, a first commit.
 
     Args:
         dir: the new project's folder, e.g. ../myproj
-        project: one sentence describing the research problem (else a {FILL_IN} placeholder stays)
+        project: one sentence describing the research problem (else the example's, else a {FILL_IN} placeholder stays)
         metric: the metric's name, e.g. val_bpb; also [tool.autoresearch] metric
-        direction: whether lower or higher metric is better; also [tool.autoresearch] direction
+        direction: whether lower or higher metric is better; also [tool.autoresearch] direction (default: the example's, else the template's)
         hypothesis_space: what class of approaches is in scope
+        example: the problem to start from: lm (the template's own) or a folder of src/autoresearch/examples/
+        template: a git checkout of the template (default: the checkout this autoresearch runs from)
     """
     from autoresearch import scaffold
 
-    scaffold.print_summary(scaffold.new_project(Path(dir), project, metric, direction, hypothesis_space))
+    answers = scaffold.Answers(project, metric, direction or "", hypothesis_space, example)
+    scaffold.print_summary(scaffold.new_project(Path(dir), answers, Path(template) if template else None))
     return 0
+
+
+@app.command(name="update")
+def update(template: str = "") -> int:
+    """Merge the template's last commit into this project (git's three-way merge); needs META_MODE, it changes FROZEN files.
+
+    Args:
+        template: a git checkout of the template (default: the one recorded in [tool.autoresearch.template] of pyproject.toml)
+    """
+    from autoresearch import scaffold
+
+    return scaffold.print_update(scaffold.update(_here()[0], Path(template) if template else None))
 
 
 @app.command(name="check")
@@ -528,6 +544,33 @@ def hooks_status() -> int:
     from autoresearch import hooks
 
     return hooks.status()
+
+
+@hooks_app.command(name="session-start")
+def hooks_session_start() -> int:
+    """The Claude Code SessionStart hook: the venv on PATH for later Bash calls, and the status and next step as context."""
+    import os
+
+    from autoresearch import session
+
+    try:
+        print(session.session_start(*_here(), sys.stdin.read(), os.environ.get("CLAUDE_ENV_FILE")))
+    except UserError as e:  # never fail the session: say what is wrong instead
+        print(f"autoresearch: {e}")
+    return 0
+
+
+@hooks_app.command(name="stop")
+def hooks_stop() -> int:
+    """The Claude Code Stop hook: with [tool.autoresearch] run_until, send the agent back to work until then."""
+    import json
+
+    from autoresearch import session
+
+    decision = session.stop_decision(*_here(), sys.stdin.read())
+    if decision is not None:
+        print(json.dumps(decision))
+    return 0
 
 
 # ------------------------------------------------------------------------------------------ queue

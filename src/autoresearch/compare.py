@@ -62,8 +62,7 @@ def resolve(project: Project, config: Config, record: Record, name: str) -> Side
     of_idea = record.ok(record.df.filter(pl.col("idea") == name))
     if of_idea.height:
         last = of_idea.row(-1, named=True)
-        commit = last["commit"].removesuffix("-dirty")
-        return Side(name, last["code"], None if last["commit"].endswith("-dirty") else commit, idea=name)
+        return Side(name, last["code"], _known_commit(root, [last["commit"]]), idea=name)
     commit = repo.resolve(root, name)
     if commit:
         return Side(name, fingerprints.code_hash_at(root, commit, config), commit)
@@ -73,12 +72,18 @@ def resolve(project: Project, config: Config, record: Record, name: str) -> Side
             raise UserError(f"{name!r} matches the code hashes {', '.join(codes)} in results.tsv; give more of it")
         if codes:
             commits = record.df.filter(pl.col("code") == codes[0])["commit"].to_list()
-            clean = [c for c in commits if c and not c.endswith("-dirty")]
-            return Side(name, codes[0], clean[-1] if clean else None)
+            return Side(name, codes[0], _known_commit(root, commits))
     raise UserError(
         f"{name!r} is not an idea branch exp/{name} or an idea with rows, nor a git revision or a code hash in results.tsv; "
         "name an idea (`just ideas`), main, a commit, or a code hash (`just results`)"
     )
+
+
+def _known_commit(root: Path, commits: list[str]) -> str | None:
+    """The newest clean (not -dirty) commit of `commits` that git has: rows may come from another clone."""
+    clean = [c for c in commits if c and not c.endswith("-dirty")]
+    exists = repo.objects_exist(root, clean)
+    return next((c for c in reversed(clean) if exists[c]), None)
 
 
 def per_seed(record: Record, side: Side, profile: str, budget: str) -> dict[int, list[float]]:

@@ -27,10 +27,11 @@ from pathlib import Path
 from autoresearch import shellguard
 from autoresearch.errors import UserError
 from autoresearch.metamode import meta_mode
-from autoresearch.paths import NotAProject, Project
 from autoresearch.config import Config, ConfigError
 from autoresearch.repo import git as run_git, read_blobs, rev_exists
+from autoresearch.paths import HUMAN_JOURNAL, META_JOURNAL, RESULTS, NotAProject, Project
 from autoresearch.rules import frozen_problem, global_problem
+from autoresearch.signing import key_dir
 from autoresearch.taxonomy import Taxonomy
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
@@ -93,10 +94,18 @@ def agent_problem(hook_input: dict) -> str | None:
     tool = hook_input.get("tool_name", "")
     if tool == "Bash":
         command = str((hook_input.get("tool_input") or {}).get("command", ""))
+        if "autoresearch/keys" in command or str(key_dir()) in command or "AUTORESEARCH_KEYS" in command:
+            return "the record's signing keys are the eval process's: the agent never reads, copies or points at them"
         found = shellguard.problem(command)
         if found == shellguard.SETS_META_MODE and _meta_mode_at(Path(hook_input.get("cwd") or Path.cwd())):
             found = shellguard.problem(command, meta_mode_on=True)  # already on: saying so again changes nothing
         return found
+    if tool == "Read":
+        raw = str((hook_input.get("tool_input") or {}).get("file_path", ""))
+        path = (Path(hook_input.get("cwd") or Path.cwd()) / raw).resolve()
+        if raw and (path == key_dir().resolve() or key_dir().resolve() in path.parents):
+            return f"{path} is the record's signing key folder: the agent never reads it"
+        return None
     if tool not in EDIT_TOOLS:
         return None
     args = hook_input.get("tool_input") or {}
@@ -105,6 +114,8 @@ def agent_problem(hook_input: dict) -> str | None:
         return f"{tool} without a file_path or notebook_path in tool_input: cannot tell which file it edits, so it is blocked"
     cwd = Path(hook_input.get("cwd") or Path.cwd())
     path = (cwd / raw).resolve()  # absolute raw paths stay as they are; symlinks resolve to their target
+    if path == key_dir().resolve() or key_dir().resolve() in path.parents:
+        return f"{path} is the record's signing key folder: the agent never reads or writes it"
     existing = next(p for p in [path, *path.parents] if p.exists())
     try:
         project = Project.find(existing if existing.is_dir() else existing.parent)
@@ -121,16 +132,22 @@ def agent_problem(hook_input: dict) -> str | None:
             return None  # another repository, not an autoresearch project
         return f"{e}; no edit can be checked until it is readable"
     rel = path.relative_to(project.checkout).as_posix()
-    if tax.is_global(rel) and not tax.is_append_only(rel):
-        return f"{rel} is GLOBAL: only the tools write it (eval.py appends the rows: `just eval`); never edit it by hand, even to fix a row"
-    if rel == "human_journal.md":
+    if rel == HUMAN_JOURNAL:
         return "human_journal.md is the researcher's journal: the agent never writes it; write to RESEARCH_JOURNAL.md with `just journal ...`"
-    if tax.is_append_only(rel) or tax.is_global(rel):
-        journal = {"meta_journal.md": " --journal meta"}.get(rel, "")
+    if tax.is_append_only(rel):
+        journal = {META_JOURNAL: " --journal meta"}.get(rel, "")
         return (
             f"{rel} is APPEND-ONLY: add a new entry with `just journal \"title\"{journal} --observation ... --inference ...`; "
             "old entries never change, so never edit the file itself"
         )
+    if tax.is_global(rel):
+        if project.in_worktree:
+            return (
+                f"{rel} is GLOBAL: the record lives in the root checkout, and this worktree's copy is stale and never committed; "
+                f"edit {project.root / rel} instead"
+            )
+        if rel == RESULTS or rel.startswith(".autoresearch/"):
+            return f"{rel} is written by the tools only (eval.py appends the rows, calibrate the noise threshold, each signed); never edit it by hand, even to fix a row"
     if tax.is_frozen(rel):
         mode = meta_mode(project)
         if not mode.on:

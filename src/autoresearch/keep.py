@@ -82,11 +82,13 @@ def keep(project: Project, config: Config, slug: str, profile: str | None = None
     kept = c.verdict == "better" and gain > threshold
     message = f"keep({slug}): {config.metric.name} {stats.mean(c.xs):.6f} -> {stats.mean(c.ys):.6f} over seeds {c.seeds} ({profile})"
     command = f"git merge --no-ff -m {message!r} {branch}"
+    has_idea = slug in ideas.idea_paths(project)  # an exp/ branch made by hand may have no idea file
     merged = False
     if kept and config.keep == "agent":
         _merge(project, config, branch, message)
         merged = True
-        ideas.set_field(project, slug, "status", "kept")
+        if has_idea:
+            ideas.set_field(project, slug, "status", "kept")
     title = f"keep {slug}: {'kept' if merged else 'proposed for the researcher' if kept else 'refused'}, {config.metric.name} gain {gain:+.4f}"
     observation = (
         f"Paired over seeds {c.seeds} of profile {profile}: main's code {champion} mean {stats.mean(c.xs):.6f}, "
@@ -97,7 +99,7 @@ def keep(project: Project, config: Config, slug: str, profile: str | None = None
         f"{why}. " + ("Merged into main: new worktrees start from it." if merged else
                       f"The researcher merges it: `{command}`." if kept else "Not kept; the branch stays for reference.")
     )
-    journal.add_entry(project, "research", title, slug, observation, inference)
+    journal.add_entry(project, "research", title, slug if has_idea else "", observation, inference)
     return Decision(slug, kept, merged, why, c, threshold, command)
 
 

@@ -78,7 +78,7 @@ def deltas_markdown(project: Project, record: Record, mine: pl.DataFrame) -> str
         parent = record.of_code(here["parent"], profile, here["budget"])
         if parent.height:
             mean = stats.mean(parent[metric.name].to_list())
-            verdict = stats.verdict(here[metric.name], parent[metric.name].to_list(), threshold, metric)
+            verdict = stats.verdict(here[metric.name], parent[metric.name].to_list(), threshold, metric, own=here["code"] == here["parent"])
             out.append(
                 f"  - vs its parent (main's code {here['parent']}, mean of {parent.height} row{'s' * (parent.height > 1)}) "
                 f"{mean:.6f}: gain {metric.gain(mean, here[metric.name]):+.6f} → {verdict}"

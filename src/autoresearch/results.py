@@ -62,7 +62,7 @@ SCHEMA: tuple[Column, ...] = (
     Column("params", int, "model parameters, as the training process reports them"),
     Column("steps", int, "batches handed out"),
     Column("threads", int, "CPU threads of the training process"),
-    Column("reason", str, "why a crash happened: exception, nan, timeout, leak, interrupted, budget, tamper, output, sandbox; empty when ok"),
+    Column("reason", str, "why a crash happened: exception, nan, timeout, leak, interrupted, tamper, output, sandbox; empty when ok"),
     Column("verdict", str, "better, within-noise or worse than the mean of the parent's rows (same profile and budget) by the calibrated threshold; baseline for a run of the parent's own code; no-parent-rows; uncalibrated"),
     Column("code", str, "hash of the agent's code as it ran (the files of `[tool.autoresearch] code`)"),
     Column("parent", str, "code hash of the champion the run came from: main's code where the branch forked"),
@@ -272,8 +272,8 @@ def read(path: Path, metric: Metric) -> Record:
     if first != list(names):
         raise _header_error(path, first, names, metric.name)
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if b"\n\n" in data or data.count(b"\t") != (len(names) - 1) * lines:
-        raise _bad_line(path, names)  # polars would pad a short line with nulls or skip a blank one
+    if b"\n\n" in data or not data.endswith(b"\n") or data.count(b"\t") != (len(names) - 1) * lines:
+        raise _bad_line(path, names)  # polars would pad a short line with nulls, skip a blank one, or take a torn one
     try:
         df = pl.read_csv(data, separator="\t", schema=_schema(metric.name), quote_char=None, has_header=True)
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError):

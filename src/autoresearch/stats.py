@@ -5,7 +5,7 @@ and the bootstrap, imported inside the functions that need them, so bookkeeping 
 only read a calibration never load scipy or numpy. Usage:
 
     d = min_detectable_effect(sigma=0.004, n_baseline=3)      # the calibrated noise threshold
-    verdict(1.87, best=1.90, threshold=d)                     # 'better', 'within-noise', 'worse', ...
+    verdict(1.87, [1.90, 1.91], threshold=d, metric=Metric("val_bpb", "lower"))   # 'better', 'within-noise', ...
     p = paired_difference(a=[1.90, 1.91, 1.89], b=[1.87, 1.88, 1.87])   # B - A, seed by seed
     compare_verdict(p)                                        # 'better' when the whole interval favours B
 
@@ -159,14 +159,27 @@ def compare_verdict(paired: Paired, direction: str = "lower") -> str:
 
 
 def load_all_calibrations(path: Path) -> dict[str, dict]:
-    """profile -> calibration entry of .autoresearch/calibration.json ({} when there is none)."""
+    """profile -> calibration entry of .autoresearch/calibration.json ({} when there is none).
+
+    Each entry is signed by the calibration; one whose signature does not verify (edited by hand, to
+    make the noise look smaller) is refused. One signed on another machine (another key) is used."""
+    from autoresearch.calibrate import entry_text
+    from autoresearch.signing import verify
+
     if not path.exists():
         return {}
     try:
         record = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise UserError(f"{path}: not valid JSON ({e}); rerun `just calibrate` or restore it with git checkout") from None
-    return record.get("profiles", {})
+    profiles = record.get("profiles", {})
+    for profile, entry in profiles.items():
+        if not entry.get("sig") or verify(entry_text(profile, entry), str(entry["sig"])) == "forged":
+            raise UserError(
+                f"{path}: the entry of profile {profile} does not match its signature (edited by hand?); "
+                "restore it with `git checkout .autoresearch/calibration.json`, or rerun `just calibrate`"
+            )
+    return profiles
 
 
 def load_calibration(path: Path, profile: str) -> dict | None:

@@ -23,7 +23,7 @@ def compile_patterns(patterns: tuple[str, ...]) -> pathspec.PathSpec:
     import pathspec
 
     anchored = [p if p.startswith(("/", "!/")) else ("!/" + p[1:] if p.startswith("!") else "/" + p) for p in patterns]
-    return pathspec.PathSpec.from_lines("gitwildmatch", anchored)
+    return pathspec.PathSpec.from_lines("gitignore", anchored)
 
 
 def git_pathspecs(patterns: tuple[str, ...]) -> list[str]:

@@ -1,8 +1,8 @@
 """The training process: confines itself, imports the checkout's train.py, trains on the batches the
 eval process hands out, then answers validation inputs with the model's outputs.
 
-Started by the eval process only (`python -I -m autoresearch.evaluate.child FD`): FD is its end of
-the channel. Nothing this process does reaches the metric except the outputs it sends back, which
+Started by the eval process only (`python -I -m autoresearch.evaluate.child FD PID`): FD is its end
+of the channel, PID the eval process (the child dies with it). Nothing this process does reaches the metric except the outputs it sends back, which
 the eval process checks and scores itself. train.py sees two objects:
 
     def train(data: TrainData, budget: Budget, seed: int) -> model:   # model(x) -> outputs
@@ -147,7 +147,19 @@ def serve(channel: Channel, start: dict[str, Any], hello: dict[str, Any]) -> Non
         channel.send({"op": "outputs", "shape": shape, "dtype": str(result.dtype), "cuda_peak_gb": _peak_cuda_gb()})
 
 
-def main(fd: int) -> int:
+def _die_with_parent(parent: int) -> None:
+    """If the eval process dies (kill -9), the kernel kills this process too: no orphan trainer runs on."""
+    if sys.platform == "linux":
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
+
+
+def main(fd: int, parent: int) -> int:
+    _die_with_parent(parent)
     channel = Channel(socket.socket(fileno=fd))
     start, _ = channel.recv()
     try:
@@ -176,4 +188,4 @@ def main(fd: int) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(int(sys.argv[1])))
+    raise SystemExit(main(int(sys.argv[1]), int(sys.argv[2])))

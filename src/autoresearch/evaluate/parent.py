@@ -44,13 +44,16 @@ from autoresearch.errors import UserError
 from autoresearch.evaluate import machine, runfolder, sandbox
 from autoresearch.evaluate.budget import Budget, Profile
 from autoresearch.evaluate.channel import ArraySpec, Buffer, Channel, ChannelClosed, ChannelTimeout, ProtocolError, needed, pair
-from autoresearch.evaluate.samplers import Sampler
+from autoresearch.evaluate.samplers import Dispenser, Sampler
 from autoresearch.evaluate.summary import print_summary
 from autoresearch.metric import Metric
 from autoresearch.paths import Project
 
 LABEL_ENV = "AUTORESEARCH_LABEL"
 MAX_BATCH = 1 << 24
+STARTUP_SECONDS = 300.0
+"""How long the training process may take to start (import torch, confine itself, import train.py): a busy
+machine makes imports slow, and the budget's cap counts training only."""
 RECORD_NAMES = ("results.tsv", "RESEARCH_JOURNAL.md", ".autoresearch", ".git", "1_ideas", "9_reports", "5_worktrees", "7_runs")
 JOURNALS = ("RESEARCH_JOURNAL.md", "meta_journal.md", "human_journal.md")
 """What the training process may not read in its checkout, besides the journals and the data files eval.py names."""
@@ -277,6 +280,8 @@ class Trial:
         self.threads, self.threads_why = machine.choose_threads(run.profile.device, run.args.threads)
         self.environment = machine.environment(run.profile.device, self.threads, self.threads_why)
         self.log = (self.folder / "log.txt").open("ab")
+        code = fingerprints.code_files(repo.checkout_files(run.project.checkout), run.config)
+        (self.folder / "diff.patch").write_text(runfolder.code_diff(run.project.checkout, run.parent_commit, code))
         if not run.args.verbose:
             print(f"eval: seed {self.seed}, profile {run.profile.name}: training; the log is in {self._rel(self.folder / 'log.txt')} (--verbose shows it live)", file=sys.stderr, flush=True)
         return self
@@ -294,8 +299,6 @@ class Trial:
 
     def train(self, sampler: Sampler, **spec: Any) -> RemoteModel:
         """Start the confined training process and serve it batches until it has trained; the model handle."""
-        import torch
-
         run = self.run
         if sampler.unit != run.profile.unit:
             raise Crash("exception", f"eval.py: profile {run.profile.name} counts {run.profile.unit} but the sampler hands out {sampler.unit}")
@@ -303,18 +306,16 @@ class Trial:
         runfolder.write_json(self.folder, "budget.json", {"profile": run.profile.__dict__, "budget": budget.to_json()})
         self._spawn(budget)
         assert self.channel is not None
-        hello = self._receive(budget.cap_seconds, "starting")
+        hello = self._receive(max(budget.cap_seconds, STARTUP_SECONDS), "starting")
         if hello.get("op") != "hello":
             raise ProtocolError(f"expected hello, got {hello.get('op')!r}")
         self.confinement = str(hello.get("sandbox", "none"))
         self.note(f"training process {hello.get('pid')}: sandbox {self.confinement} ({hello.get('why', '')})")
-        generator = torch.Generator().manual_seed(self.seed)
-        started = time.perf_counter()
+        dispenser = Dispenser(sampler, budget, self.seed)
         self.channel.send({"op": "go"})
-        prefetched: tuple[int, tuple[np.ndarray, ...], torch.Tensor] | None = None
+        started = time.perf_counter()  # the cap counts from here: model set-up included
         while True:
-            elapsed = time.perf_counter() - started
-            message = self._receive(budget.cap_seconds - elapsed, "training", started)
+            message = self._receive(budget.cap_seconds - (time.perf_counter() - started), "training")
             op = message.get("op")
             if op == "trained":
                 self.training_seconds = time.perf_counter() - started
@@ -325,29 +326,13 @@ class Trial:
             size = message.get("size")
             if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_BATCH:
                 raise ProtocolError(f"batch size {size!r}")
-            n = sampler.units(size)
-            elapsed = time.perf_counter() - started
-            if budget.max_units is not None:
-                done = self.units + n > budget.max_units
-                progress = min(1.0, (self.units + (0 if done else n)) / budget.max_units)
+            batch = dispenser.next(size)
+            self.units, self.steps = batch.units, batch.steps
+            counts = {"units": batch.units, "steps": batch.steps, "progress": batch.progress}
+            if batch.arrays is None:
+                self.channel.send({"op": "end", **counts})
             else:
-                assert budget.max_seconds is not None
-                done = elapsed >= budget.max_seconds
-                progress = min(1.0, elapsed / budget.max_seconds)
-            if done:
-                self.channel.send({"op": "end", "units": self.units, "steps": self.steps, "progress": progress})
-                continue
-            if prefetched is not None and prefetched[0] == size:
-                arrays = prefetched[1]
-            else:
-                if prefetched is not None:
-                    generator.set_state(prefetched[2])  # the same batches whatever sizes were asked for
-                arrays = sampler.sample(generator, size)
-            self.units += n
-            self.steps += 1
-            self._send_arrays("batch", arrays, {"units": self.units, "steps": self.steps, "progress": progress, "slot": 0})
-            state = generator.get_state()
-            prefetched = (size, sampler.sample(generator, size), state)
+                self._send_arrays("batch", batch.arrays, {**counts, "slot": 0})
 
     def _send_arrays(self, op: str, arrays: tuple[np.ndarray, ...], extra: dict[str, Any]) -> None:
         assert self.channel is not None
@@ -381,7 +366,7 @@ class Trial:
         channel, theirs = pair()
         self.channel = channel
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "autoresearch.evaluate.child", str(theirs.fileno())],
+            [sys.executable, "-I", "-m", "autoresearch.evaluate.child", str(theirs.fileno()), str(os.getpid())],
             pass_fds=[theirs.fileno()], env=env, cwd=scratch, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -406,25 +391,26 @@ class Trial:
                 sys.stderr.buffer.write(chunk)
                 sys.stderr.flush()
 
-    def _receive(self, timeout: float, phase: str, started: float | None = None) -> dict[str, Any]:
+    def _receive(self, timeout: float, phase: str) -> dict[str, Any]:
         """The child's next message; a crash when it fails, dies, or passes the cap."""
         assert self.channel is not None and self.budget is not None
         try:
             message, _ = self.channel.recv(timeout=max(timeout, 0.0))
         except ChannelTimeout:
-            raise self._timeout(phase, started) from None
+            raise self._timeout(phase) from None
         except ChannelClosed:
             raise self._died(phase) from None
         if message.get("op") == "error":
             raise self._child_error(message)
         return message
 
-    def _timeout(self, phase: str, started: float | None) -> Crash:
+    def _timeout(self, phase: str) -> Crash:
         assert self.process is not None and self.budget is not None
         busy = machine.busy_report(exclude={os.getpid(), self.process.pid})
         self._kill()
         cap = self.budget.cap_seconds
-        what = f"training passed the {cap:.0f} s wall-clock cap of profile {self.budget.profile}" if phase == "training" else f"the training process was still {phase} after {cap:.0f} s"
+        limit = max(cap, STARTUP_SECONDS) if phase == "starting" else cap
+        what = f"training passed the {cap:.0f} s wall-clock cap of profile {self.budget.profile}" if phase == "training" else f"the training process was still {phase} after {limit:.0f} s"
         return Crash(
             "timeout",
             f"{what}; at the cap: {busy}, and it had {self.threads} thread(s) ({self.threads_why}). If the machine was busy, "

@@ -1,4 +1,4 @@
-"""Training-batch samplers: the eval process draws every batch the training process gets.
+"""Training-batch samplers, and the dispenser that hands their batches out under a budget.
 
 A sampler turns (generator, batch size) into a tuple of numpy arrays and says how many training
 units the batch spends. The generator is a seeded `torch.Generator`, so the same seed gives the same
@@ -7,16 +7,21 @@ members (`unit`, `units(batch_size)`, `sample(generator, batch_size)`). Usage (e
 
     Windows(stream, seq_len)          # language modelling: random windows, (x, next-token y), tokens
     Examples(inputs, targets)         # supervised examples: random rows, (x, y), examples
+    d = Dispenser(sampler, budget, seed); d.next(8)   # a Batch (arrays None once the budget is spent)
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
     import torch
+
+    from autoresearch.evaluate.budget import Budget
 
 
 class Sampler(Protocol):
@@ -72,3 +77,63 @@ class Examples:
 
         rows = torch.randint(0, len(self.inputs), (batch_size,), generator=generator).numpy()
         return self.inputs[rows], self.targets[rows]
+
+
+@dataclass(frozen=True)
+class Batch:
+    arrays: tuple[np.ndarray, ...] | None
+    """None once the budget is spent"""
+    units: int
+    """units handed out so far, this batch included"""
+    steps: int
+    progress: float
+    """fraction of the budget spent, in [0, 1]"""
+
+
+class Dispenser:
+    """Hands out a sampler's batches under a budget: counts every unit, ends the stream when it is spent.
+
+    The eval process serves the training process through one; tests and benchmarks run train.py
+    in-process through one (autoresearch.evaluate.local). The next batch of the same size is drawn
+    ahead while the trainer works on this one; a different size restores the generator first, so
+    the batches are the same whatever sizes were asked for. A time budget's clock starts at the first
+    batch: building the model (or compiling it) before training is not training time."""
+
+    def __init__(self, sampler: Sampler, budget: Budget, seed: int):
+        import torch
+
+        self.sampler, self.budget = sampler, budget
+        self.generator = torch.Generator().manual_seed(seed)
+        self.units = self.steps = 0
+        self.started: float | None = None
+        self._ahead: tuple[int, tuple[np.ndarray, ...], torch.Tensor] | None = None
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the first batch (0 before it)."""
+        return 0.0 if self.started is None else time.perf_counter() - self.started
+
+    def next(self, size: int) -> Batch:
+        if self.started is None:
+            self.started = time.perf_counter()
+        budget, n = self.budget, self.sampler.units(size)
+        if budget.max_units is not None:
+            done = self.units + n > budget.max_units
+            progress = min(1.0, (self.units + (0 if done else n)) / budget.max_units)
+        else:
+            assert budget.max_seconds is not None
+            done = self.elapsed >= budget.max_seconds
+            progress = min(1.0, self.elapsed / budget.max_seconds)
+        if done:
+            return Batch(None, self.units, self.steps, progress)
+        if self._ahead is not None and self._ahead[0] == size:
+            arrays = self._ahead[1]
+        else:
+            if self._ahead is not None:
+                self.generator.set_state(self._ahead[2])
+            arrays = self.sampler.sample(self.generator, size)
+        self.units += n
+        self.steps += 1
+        state = self.generator.get_state()
+        self._ahead = (size, self.sampler.sample(self.generator, size), state)
+        return Batch(arrays, self.units, self.steps, progress)
