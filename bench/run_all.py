@@ -22,7 +22,7 @@ from pathlib import Path
 from common import OUT, PY, REPO, Figure, busy_warning, console, env, verdict
 
 BENCH = Path(__file__).resolve().parent
-BENCHMARKS = ("cli_startup", "results_scale", "boundary", "train_throughput", "threads", "smoke_time")
+BENCHMARKS = ("cli_startup", "results_scale", "boundary", "train_throughput", "threads", "smoke_time", "check_scale")
 
 
 def summary(out: Path, names: list[str]) -> tuple[list[tuple[str, str, str, str, str]], int]:

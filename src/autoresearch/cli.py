@@ -482,11 +482,17 @@ def update(template: str = "") -> int:
 
 
 @app.command(name="check")
-def check() -> int:
-    """The whole project against the file rules and the record's integrity: one line per violation (exit 1), warnings, or 'check: ok'."""
-    from autoresearch import check as audit
+def check(restore_rows: bool = False, repair: str = "") -> int:
+    """The whole project against the file rules, main's history and the record's integrity: one line per violation (exit 1), warnings, or 'check: ok'.
 
-    return audit.print_check(_here()[0])
+    Args:
+        restore_rows: append to results.tsv the rows of run folders (7_runs/*/row.tsv) that it lacks, then stop
+        repair: a journal whose entries main's history edited: put them back in the working copy (commit it after), then stop
+    """
+    from autoresearch import check as audit
+    from autoresearch.paths import Project
+
+    return audit.print_check(Project.find(), repair, restore_rows)
 
 
 @guard_app.command(name="commit")
@@ -512,6 +518,24 @@ def hooks_install() -> int:
     from autoresearch import hooks
 
     return hooks.install()
+
+
+@hooks_app.command(name="meta-trailer")
+def hooks_meta_trailer(
+    message_file: Annotated[str, Positional, tyro.conf.arg(metavar="FILE")],
+    source: Annotated[str, Positional, tyro.conf.arg(metavar="SOURCE")] = "",
+    sha: Annotated[str, Positional, tyro.conf.arg(metavar="SHA")] = "",
+) -> int:
+    """The git prepare-commit-msg hook: when META_MODE is on and the commit changes FROZEN files, add a signed Meta-Mode trailer.
+
+    Args:
+        message_file: the commit message file git passes
+        source: message, template, merge, squash or commit (git's second argument)
+        sha: the commit of -c/-C/--amend (git's third argument)
+    """
+    from autoresearch import hooks
+
+    return hooks.meta_trailer(message_file, source)
 
 
 @hooks_app.command(name="status")

@@ -79,6 +79,9 @@ class Config:
     stop_after_crashes: int = 3
     """the Stop hook lets the agent stop early when the last this-many runs all crashed"""
     queue: QueueSettings = field(default_factory=QueueSettings)
+    audit_since: str = ""
+    """a commit: `check` audits only the history after it (history older than the Meta-Mode trailers); '' or a commit
+    this repository lacks (a copy of the template) audits it all"""
     source: str = "pyproject.toml"
 
     @property
@@ -147,6 +150,7 @@ class Config:
             run_until=reader.string("run_until", "", r"(|[01]\d:[0-5]\d|2[0-3]:[0-5]\d)"),
             stop_after_crashes=int(reader.positive("stop_after_crashes", 3, integer=True) or 3),
             queue=_queue(reader.subtable("queue"), source),
+            audit_since=reader.string("audit_since", "", r"(|[0-9a-f]{7,64})"),
             source=source,
         )
 
@@ -161,7 +165,7 @@ class Config:
 
 _KEYS = (
     "frozen", "global", "append_only", "main_branch", "metric", "direction", "code", "meaningful_effect",
-    "keep", "ideate_below", "run_until", "stop_after_crashes", "queue", "template",
+    "keep", "ideate_below", "run_until", "stop_after_crashes", "queue", "template", "audit_since",
 )
 
 

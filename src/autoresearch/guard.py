@@ -40,12 +40,14 @@ BLOCK = 2  # Claude Code: exit code 2 blocks the tool call and shows stderr to t
 
 def commit_problems(project: Project) -> list[str]:
     """Why the staged commit must be refused; [] to let it through."""
+    from autoresearch.audit import repairs_journal
     from autoresearch.journal import verify
 
     checkout = project.checkout
     if not rev_exists(checkout, "HEAD"):
         return []  # the first commit of the template: nothing to protect yet
-    tax = Config.committed(project).taxonomy
+    config = Config.committed(project)
+    tax = config.taxonomy
     main = tax.main_branch
     changed = [p for p in run_git(checkout, "diff", "--cached", "--name-only", "--no-renames", "-z", "HEAD").split("\0") if p]
     if not changed:
@@ -70,7 +72,9 @@ def commit_problems(project: Project) -> list[str]:
             if staged is None and old is not None:
                 problems.append(f"{rel} is APPEND-ONLY and the commit deletes it; restore it with `git checkout HEAD -- {rel}`")
             elif old is not None:
-                problems += verify(old.decode("utf-8", "replace"), staged.decode("utf-8", "replace"), rel)
+                found = verify(old.decode("utf-8", "replace"), staged.decode("utf-8", "replace"), rel)
+                if found and not repairs_journal(project, config, rel, staged):  # putting back what main's history edited
+                    problems += found
     return problems
 
 

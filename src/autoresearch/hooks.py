@@ -1,4 +1,6 @@
-"""Install the git hooks that run `autoresearch guard commit`: pre-commit and pre-merge-commit.
+"""Install the git hooks: pre-commit and pre-merge-commit run `autoresearch guard commit`; prepare-commit-msg
+runs `autoresearch hooks meta-trailer`, which signs a `Meta-Mode:` trailer into a commit that changes FROZEN
+files while META_MODE is on (the record `check` audits: a FROZEN change without it was not authorised).
 
 They go into the common git dir's hooks/ folder, which every worktree shares. The hook calls this
 venv's python (its absolute path, recorded now), or `autoresearch` on PATH when that is gone.
@@ -24,20 +26,25 @@ from autoresearch.fileio import write_atomic
 from autoresearch.paths import NotAProject, Project
 from autoresearch.config import Config, ConfigError
 
-HOOKS = ("pre-commit", "pre-merge-commit")
+HOOKS = ("pre-commit", "pre-merge-commit", "prepare-commit-msg")
 MARKER = "# autoresearch guard hook"
+COMMANDS = {
+    "pre-commit": ("guard commit", "refuses commits that break the file rules of program.md (FROZEN,\n# GLOBAL, APPEND-ONLY)"),
+    "pre-merge-commit": ("guard commit", "refuses commits that break the file rules of program.md (FROZEN,\n# GLOBAL, APPEND-ONLY)"),
+    "prepare-commit-msg": ('hooks meta-trailer "$@"', "signs a Meta-Mode trailer into a commit that changes FROZEN\n# files while META_MODE is on (`autoresearch check` audits it)"),
+}
 
 
 def hook_script(name: str, python: str) -> str:
     py = shlex.quote(python)
+    command, does = COMMANDS[name]
     return f"""#!/bin/sh
-{MARKER}: refuses commits that break the file rules of program.md (FROZEN,
-# GLOBAL, APPEND-ONLY). Written by `autoresearch hooks install`; run that again to update it.
+{MARKER}: {does}. Written by `autoresearch hooks install`; run that again to update it.
 # A {name} hook that was here before is kept as {name}.user and runs after this one.
 if [ -x {py} ]; then
-  {py} -m autoresearch guard commit || exit $?
+  {py} -m autoresearch {command} || exit $?
 elif command -v autoresearch >/dev/null 2>&1; then
-  autoresearch guard commit || exit $?
+  autoresearch {command} || exit $?
 else
   echo "autoresearch {name} hook: neither "{py}" nor autoresearch on PATH; run bash setup.sh in the project root" >&2
   exit 1
@@ -152,3 +159,49 @@ def _install_one(path: Path, text: str) -> str:
 def _write_executable(path: Path, text: str) -> None:
     write_atomic(path, text)
     path.chmod(0o755)
+
+
+def meta_trailer(message_file: str, source: str = "", start: Path | None = None) -> int:
+    """prepare-commit-msg: with META_MODE on, a commit whose FROZEN files differ from every parent gets a
+    `Meta-Mode: <signature> <why>` trailer signed over the tree being committed (so typing one by hand, or
+    copying one from another commit, does not verify). Older Meta-Mode lines in the message are replaced."""
+    from autoresearch import audit, repo
+    from autoresearch.metamode import meta_mode
+
+    project = Project.find(start)
+    mode = meta_mode(project)
+    if not mode.on or not _changes_frozen(project, source):
+        return 0
+    checkout = project.checkout
+    tree = repo.git(checkout, "write-tree")  # the index being committed (git sets GIT_INDEX_FILE for `commit -a` and paths)
+    path = checkout / message_file
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if not line.startswith(f"{audit.TRAILER}:")]
+    path.write_text("".join(kept), encoding="utf-8")
+    repo.run(checkout, "interpret-trailers", "--in-place", "--trailer", audit.trailer_line(project, tree, mode.why), str(path))
+    return 0
+
+
+def _changes_frozen(project: Project, source: str) -> bool:
+    """Whether the staged commit changes FROZEN files relative to every parent (by main's taxonomy or the staged one)."""
+    from autoresearch import repo
+
+    checkout = project.checkout
+    if source == "commit":
+        return True  # --amend, -c, -C: the parents are not known here; a spare trailer costs nothing
+    parents = ["HEAD"] if repo.rev_exists(checkout, "HEAD") else []
+    merge_head = checkout / repo.git(checkout, "rev-parse", "--git-path", "MERGE_HEAD")
+    if merge_head.exists():
+        parents += merge_head.read_text().split()
+    taxonomies = [Config.committed(project).taxonomy]
+    staged = repo.read_blobs(checkout, [":pyproject.toml"])[":pyproject.toml"]
+    if staged:
+        try:
+            taxonomies.append(Config.from_text(staged.decode("utf-8", "replace")).taxonomy)
+        except ConfigError:
+            pass  # unreadable: main's taxonomy still decides, and the pre-commit hook has refused it already
+    if not parents:
+        return True
+    return all(
+        any(t.is_frozen(rel) for rel in repo.lines(checkout, "diff-index", "--cached", "--name-only", "--no-renames", "-z", parent) for t in taxonomies)
+        for parent in parents
+    )

@@ -13,7 +13,7 @@ A failure is one `GitError` (a UserError) with git's own last line. Usage:
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,3 +145,76 @@ def worktrees(cwd: Path) -> list[Worktree]:
 def dirty(cwd: Path) -> bool:
     """Uncommitted changes, untracked files included."""
     return bool(git(cwd, "status", "--porcelain"))
+
+
+def object_format(cwd: Path) -> str:
+    """The repository's hash algorithm: sha1, or sha256."""
+    return git(cwd, "rev-parse", "--show-object-format")
+
+
+@dataclass(frozen=True)
+class Object:
+    id: str
+    type: str
+    size: int
+
+
+def batch_check(cwd: Path, specs: Iterable[str]) -> dict[str, Object | None]:
+    """`rev:path`, `rev^{commit}` or object-id specs -> (id, type, size) in one `git cat-file --batch-check`; None when missing."""
+    wanted = list(dict.fromkeys(specs))
+    if not wanted:
+        return {}
+    out = run(cwd, "cat-file", "--batch-check", input="".join(s + "\n" for s in wanted).encode()).stdout
+    found: dict[str, Object | None] = {}
+    for spec, line in zip(wanted, out.decode(errors="replace").splitlines()):
+        parts = line.split()
+        found[spec] = Object(parts[0], parts[1], int(parts[2])) if len(parts) == 3 and parts[1] not in ("missing", "ambiguous") else None
+    return found
+
+
+def missing_commits(cwd: Path, revs: Iterable[str]) -> set[str]:
+    """The revs (e.g. short hashes) that name no commit here; an ambiguous short hash names at least one, so it is not missing."""
+    wanted = list(dict.fromkeys(revs))
+    if not wanted:
+        return set()
+    out = run(cwd, "cat-file", "--batch-check", input="".join(f"{r}^{{commit}}\n" for r in wanted).encode()).stdout
+    return {rev for rev, line in zip(wanted, out.decode(errors="replace").splitlines()) if line.endswith(" missing")}
+
+
+def rev_list_parents(cwd: Path, *args: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(commit, parents) for `git rev-list --parents ARGS`, in rev-list's order."""
+    out = []
+    for line in git(cwd, "rev-list", "--parents", *args).splitlines():
+        ids = line.split()
+        out.append((ids[0], tuple(ids[1:])))
+    return out
+
+
+def changed_paths(cwd: Path, pairs: Sequence[tuple[str, str | None]], pathspecs: Iterable[str] = ()) -> list[list[str]]:
+    """For each (commit, parent) the paths under pathspecs that differ between them (parent None: against nothing),
+    in one `git diff-tree --stdin`."""
+    if not pairs:
+        return []
+    stdin = "".join(f"{c} {p}\n" if p else f"{c}\n" for c, p in pairs).encode()
+    out = run(cwd, "diff-tree", "--stdin", "--root", "-r", "--no-renames", "--name-only", "--always", "-z", "--", *pathspecs, input=stdin)
+    tokens = out.stdout.decode(errors="replace").split("\0")
+    result: list[list[str]] = []
+    heads = iter(c for c, _ in pairs)
+    expected: str | None = next(heads)
+    for token in tokens:
+        if token == expected:
+            result.append([])
+            expected = next(heads, None)
+        elif token and result:
+            result[-1].append(token)
+    return result
+
+
+def commit_messages(cwd: Path, commits: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """commit -> (tree id, whole message), in one `git log --no-walk --stdin`."""
+    wanted = list(dict.fromkeys(commits))
+    if not wanted:
+        return {}
+    out = run(cwd, "log", "--no-walk=unsorted", "--stdin", "-z", "--format=%H%x00%T%x00%B", input="".join(c + "\n" for c in wanted).encode())
+    fields = out.stdout.decode(errors="replace").split("\0")
+    return {fields[i]: (fields[i + 1], fields[i + 2]) for i in range(0, len(fields) - 2, 3)}

@@ -465,7 +465,12 @@ def _commit_rendering(root: Path, stage: Path, parent: str, message: str) -> str
         env = os.environ | {"GIT_DIR": git_dir, "GIT_WORK_TREE": str(stage), "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         _git(stage, "add", "-A", "--force", env=env)
         tree = _git(stage, "write-tree", env=env)
-    return _git(root, "commit-tree", tree, "-p", parent, "-m", message)
+    from autoresearch.audit import trailer_line
+    from autoresearch.metamode import meta_mode
+    from autoresearch.paths import Project
+
+    project = Project.find(root)  # update runs in META_MODE: the rendering carries the stamp `check` audits for
+    return _git(root, "commit-tree", tree, "-p", parent, "-m", message, "-m", trailer_line(project, tree, meta_mode(project).why))
 
 
 def update(project: Project, template_path: Path | None = None) -> TemplateUpdate:

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -96,3 +97,16 @@ def verify(text: str, signature: str) -> Verdict:
     if key is None:
         return "unknown-key"
     return "ok" if hmac.compare_digest(sign_with(key, text), signature) else "forged"
+
+
+def verifier() -> Callable[[str, str], Verdict]:
+    """`verify` for many texts (a whole results.tsv): the key folder is looked up once."""
+    keys = _known(key_dir())
+
+    def check(text: str, signature: str) -> Verdict:
+        key = keys.get(signature.partition(":")[0])
+        if key is None:
+            return "unknown-key"
+        return "ok" if hmac.compare_digest(sign_with(key, text), signature) else "forged"
+
+    return check
