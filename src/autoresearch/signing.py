@@ -38,10 +38,15 @@ def key_dir() -> Path:
     return Path(os.environ.get("AUTORESEARCH_KEYS") or Path.home() / ".config" / "autoresearch" / "keys")
 
 
+@cache
+def _root_commit(root: Path) -> str:
+    out = repo.run(root, "rev-list", "--max-parents=0", "HEAD", ok=(0, 128)).stdout.decode().split()
+    return sorted(out)[0][:16] if out else "unborn"
+
+
 def project_id(project: Project) -> str:
-    """The project's first commit: the same in every clone, different between projects."""
-    roots = repo.git(project.root, "rev-list", "--max-parents=0", "HEAD").split()
-    return sorted(roots)[0][:16] if roots else "unborn"
+    """The project's first commit: the same in every clone, different between projects ("unborn" before one)."""
+    return _root_commit(project.root)
 
 
 def _key_id(key: bytes) -> str:

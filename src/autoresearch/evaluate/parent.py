@@ -333,6 +333,7 @@ class Trial:
                 self.channel.send({"op": "end", **counts})
             else:
                 self._send_arrays("batch", batch.arrays, {**counts, "slot": 0})
+                dispenser.draw_ahead()  # while the trainer computes on this batch
 
     def _send_arrays(self, op: str, arrays: tuple[np.ndarray, ...], extra: dict[str, Any]) -> None:
         assert self.channel is not None

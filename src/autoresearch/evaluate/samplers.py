@@ -94,10 +94,10 @@ class Dispenser:
     """Hands out a sampler's batches under a budget: counts every unit, ends the stream when it is spent.
 
     The eval process serves the training process through one; tests and benchmarks run train.py
-    in-process through one (autoresearch.evaluate.local). The next batch of the same size is drawn
-    ahead while the trainer works on this one; a different size restores the generator first, so
-    the batches are the same whatever sizes were asked for. A time budget's clock starts at the first
-    batch: building the model (or compiling it) before training is not training time."""
+    in-process through one (autoresearch.evaluate.local). `draw_ahead`, called once a batch is on its
+    way, draws the next batch of the same size while the trainer works on this one; a different size
+    restores the generator first, so the batches are the same whatever sizes were asked for. A time
+    budget's clock starts at the first batch: building (or compiling) the model is not training time."""
 
     def __init__(self, sampler: Sampler, budget: Budget, seed: int):
         import torch
@@ -106,6 +106,7 @@ class Dispenser:
         self.generator = torch.Generator().manual_seed(seed)
         self.units = self.steps = 0
         self.started: float | None = None
+        self._size = 0
         self._ahead: tuple[int, tuple[np.ndarray, ...], torch.Tensor] | None = None
 
     @property
@@ -132,8 +133,14 @@ class Dispenser:
             if self._ahead is not None:
                 self.generator.set_state(self._ahead[2])
             arrays = self.sampler.sample(self.generator, size)
+        self._ahead = None
+        self._size = size
         self.units += n
         self.steps += 1
-        state = self.generator.get_state()
-        self._ahead = (size, self.sampler.sample(self.generator, size), state)
         return Batch(arrays, self.units, self.steps, progress)
+
+    def draw_ahead(self) -> None:
+        """Draw the next batch of the last size now (the generator's state is kept to undo it)."""
+        if self._size and self._ahead is None:
+            state = self.generator.get_state()
+            self._ahead = (self._size, self.sampler.sample(self.generator, self._size), state)
