@@ -23,7 +23,6 @@ import hashlib
 import os
 import random
 import resource
-import shutil
 import struct
 import subprocess
 import tempfile
@@ -32,14 +31,12 @@ import zlib
 from pathlib import Path
 
 from common import (
-    _KEEP_ONLY,
-    _SKIP_NAMES,
     OUT,
     PY,
-    REPO,
     Figure,
     env,
     median,
+    new_project,
     report,
     timed,
 )
@@ -49,26 +46,8 @@ REPEAT_TARGET = 2.0
 
 
 def template_project(dest: Path, keys: Path) -> Path:
-    """This repo's template in dest, results.tsv a bare header, committed on main, hooks installed."""
-    from autoresearch.config import Config
-    from autoresearch.results import header
-
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        rel = Path(folder).resolve().relative_to(REPO).as_posix()
-        skipped = {n for n in names if n in _SKIP_NAMES or n.endswith((".lock", ".egg-info")) or n == "7_runs"}
-        if rel in _KEEP_ONLY:
-            skipped |= {n for n in names if n != _KEEP_ONLY[rel]}
-        return skipped
-
-    shutil.copytree(REPO, dest, ignore=ignore, symlinks=True)
-    text = (dest / "pyproject.toml").read_text()
-    (dest / "pyproject.toml").write_text("\n".join(line for line in text.splitlines() if not line.startswith("audit_since")) + "\n")
-    (dest / "results.tsv").write_text(header(Config.from_text((dest / "pyproject.toml").read_text()).metric.name))
-    for args in (
-        ["init", "-q", "-b", "main"], ["config", "user.name", "autoresearch bench"], ["config", "user.email", "bench@localhost"],
-        ["add", "-A"], ["commit", "-q", "--no-verify", "-m", "bench: the template"],
-    ):
-        subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)
+    """This repo's template in dest with empty records, committed on main, hooks installed."""
+    new_project(dest)
     subprocess.run([PY, "-m", "autoresearch", "hooks", "install"], cwd=dest, check=True, capture_output=True, env=env(AUTORESEARCH_KEYS=str(keys)))
     return dest
 

@@ -50,3 +50,12 @@ def run_folder(repo: Path, name: str, line: str) -> str:
     folder.mkdir(parents=True)
     (folder / "row.tsv").write_text(line)
     return f"7_runs/{name}"
+
+
+def calibrate(repo: Path, **thresholds: float) -> None:
+    """A signed calibration entry per profile, as `just calibrate` writes it: calibrate(repo, cpu=0.01)."""
+    from autoresearch.calibrate import write_record
+
+    project = Project.find(repo)
+    for profile, threshold in thresholds.items():
+        write_record(project, profile, {"threshold": threshold, "seeds": [0, 1, 2]})

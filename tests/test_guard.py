@@ -297,7 +297,7 @@ def test_agent_may_edit_frozen_files_in_meta_mode(project: Path, monkeypatch, ca
 @pytest.mark.parametrize(
     ("rel", "says"),
     [
-        ("results.tsv", "only the tools write it (eval.py appends the rows: `just eval`)"),
+        ("results.tsv", "is written by the tools only (eval.py appends the rows"),
         ("RESEARCH_JOURNAL.md", "add a new entry with `just journal \"title\" --observation"),
         ("meta_journal.md", "`just journal \"title\" --journal meta"),
         ("human_journal.md", "the agent never writes it"),

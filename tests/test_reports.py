@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import records
 from conftest import append_rows
 
 from autoresearch import reports
@@ -30,8 +31,7 @@ def idea(project: Path) -> str:
 
 
 def calibrate(project: Path, threshold: float) -> None:
-    (project / ".autoresearch").mkdir(exist_ok=True)
-    (project / ".autoresearch" / "calibration.json").write_text(json.dumps({"profiles": {"cpu": {"threshold": threshold}}}))
+    records.calibrate(project, cpu=threshold)
 
 
 def fill(project: Path, result_row) -> None:

@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import records
 
 from autoresearch import scaffold
 from autoresearch.cli import main
@@ -356,7 +357,7 @@ def project(used_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.chdir(dest)
     assert main(["journal", "add", "--title", "first night", "--observation", "loss fell", "--inference", "lr ok"]) == 0
     append(dest / "train.py", "\nPROJECT_TWEAK = 1\n")
-    append(dest / "results.tsv", ROW)
+    records.append_row(dest)  # signed, as the eval process writes it
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", "night 1")  # through the project's guard hook, like the agent's commits
     capsys.readouterr()
@@ -375,7 +376,8 @@ def test_update_merges_template_changes_and_keeps_the_projects_work(
     used_template: Path, project: Path, monkeypatch, capsys
 ) -> None:
     main_before = git(project, "rev-parse", "HEAD")
-    append(project / "results.tsv", ROW)  # a row not committed yet, as after an eval
+    rows_before = (project / "results.tsv").read_text()
+    line = records.append_row(project)  # a row not committed yet, as after an eval
     v2 = template_v2(used_template)
     monkeypatch.setenv("META_MODE", "1")
     assert main(["update"]) == 0
@@ -388,7 +390,7 @@ def test_update_merges_template_changes_and_keeps_the_projects_work(
     # the project's own work and answers are kept
     assert (project / "program.md").read_text().splitlines()[2] == f"Project: {FLAGS[1]}"
     assert "PROJECT_TWEAK = 1" in (project / "train.py").read_text()
-    assert (project / "results.tsv").read_text() == header("val_acc") + ROW + ROW
+    assert (project / "results.tsv").read_text() == rows_before + line
     assert parse((project / "RESEARCH_JOURNAL.md").read_text())[1][0].heading.endswith("first night")
     # history: a merge of main and the template branch, whose new rendering sits on the first one
     assert git(project, "rev-list", "--parents", "-n1", "HEAD").split()[1:] == [main_before, git(project, "rev-parse", scaffold.TEMPLATE_BRANCH)]

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from records import calibrate
 from conftest import append_rows, git
 from queue_jobs import stop_tsp
 
@@ -46,12 +47,6 @@ def set_config(repo: Path, old: str, new: str) -> None:
 def champion(repo: Path) -> str:
     project = Project.find(repo)
     return fingerprints.code_hash_at(project.root, "main", Config.load(project))
-
-
-def calibrate(repo: Path, **thresholds: float) -> None:
-    path = repo / ".autoresearch" / "calibration.json"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps({"profiles": {p: {"threshold": t} for p, t in thresholds.items()}}))
 
 
 def new_idea(repo: Path, slug: str, rating: int | None = None) -> None:

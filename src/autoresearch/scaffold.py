@@ -300,6 +300,7 @@ def _fill(stage: Path, answers: Answers, example: Example, record: dict[str, str
     settings = {**example.settings, **{k: v for k, v in (("metric", answers.metric), ("direction", answers.direction)) if v}}
     for key, value in settings.items():
         table[key] = value
+    table.pop("audit_since", None)  # the template's own history: a new project's audit starts at its first commit
     template_table = tomlkit.table()
     template_table.add(tomlkit.comment(RECORD_COMMENT))
     for key, value in record.items():

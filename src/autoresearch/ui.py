@@ -27,17 +27,11 @@ DESCRIPTION_WIDTH = 48
 VERDICT_STYLE = {"better": "green", "worse": "red", "within-noise": "yellow", "baseline": "cyan", "uncalibrated": "dim", "no-parent-rows": "dim"}
 STATE_STYLE = {"proposed": "", "implementing": "yellow", "done": "green", "kept": "bold green", "rejected": "dim"}
 
-_console: Console | None = None
-
-
 def console() -> Console:
     """The console; piped output (an agent's tool call) gets 160 columns instead of wrapping at 80."""
-    global _console
-    if _console is None:
-        from rich.console import Console
+    from rich.console import Console
 
-        _console = Console(width=160) if "COLUMNS" not in os.environ and not Console().is_terminal else Console()
-    return _console
+    return Console(width=160) if "COLUMNS" not in os.environ and not Console().is_terminal else Console()
 
 
 def show(*things: RenderableType, highlight: bool = False) -> None:
