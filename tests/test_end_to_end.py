@@ -86,7 +86,7 @@ def test_a_new_user_runs_the_whole_loop(tmp_path: Path, example: str) -> None:
     assert "Meta-Mode:" in user.run(proj, "git", "log", "-1", "--format=%B")  # the hook stamped it
 
     assert f"{metric}:" in user.run(proj, "just", "smoke")
-    calibration = user.run(proj, "just", "calibrate", "--profile", "cpu", "--seeds", "2")
+    calibration = user.run(proj, "just", "calibrate", "--profile", "cpu", "--seeds", "2", ok=False)  # a tiny budget is noisy: it may fail its checks
     assert "recorded in" in calibration and "threshold" in calibration
     user.run(proj, "git", "add", ".autoresearch", "RESEARCH_JOURNAL.md", "results.tsv")
     user.run(proj, "git", "commit", "-qm", "record: calibration")
