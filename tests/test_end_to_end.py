@@ -118,14 +118,14 @@ def test_a_new_user_runs_the_whole_loop(tmp_path: Path, example: str) -> None:
     assert "keep: KEPT" in kept or "keep: refused" in kept
     assert (f"keep {slug}" in (proj / "RESEARCH_JOURNAL.md").read_text())
 
-    report = Path(user.run(proj, "just", "report", slug).strip().splitlines()[-1])
+    report = next(Path(line) for line in user.run(proj, "just", "report", slug).splitlines() if line.endswith(".md"))
     assert report.parent == proj / "9_reports" and metric in report.read_text()
     user.run(proj, "just", "journal", f"{slug}: a first result", "--slug", slug, "--observation", "one row", "--inference", "too early to tell")
 
     status = user.run(proj, "just", "status")
     assert f"{metric}, {'higher' if higher else 'lower'} is better" in status and "Next:" in status
     assert slug in user.run(proj, "just", "leaderboard", "--by", "idea")
-    plot = Path(user.run(proj, "just", "plot").strip().splitlines()[-1])
+    plot = next(Path(line) for line in user.run(proj, "just", "plot").splitlines() if line.endswith(".png"))
     assert plot.stat().st_size > 10_000 and oct(plot.stat().st_mode & 0o777) == "0o644"
 
     if shutil.which("tsp"):
