@@ -121,7 +121,7 @@ def start(metric: Metric, profiles: dict[str, Profile], argv: list[str] | None =
             f"eval.py's metric is {metric.describe()}, but [tool.autoresearch] in pyproject.toml says {config.metric.describe()}; "
             "make them agree (both are FROZEN: META_MODE work)"
         )
-    name = args.profile or default or ("cuda" if "cuda" in profiles and _cuda() else "cpu")
+    name = args.profile or default or ("cuda" if "cuda" in profiles and _gpu_visible() else "cpu")
     if name not in profiles:
         raise _fail(f"--profile {name!r} is not one of {', '.join(profiles)}")
     profile = profiles[name]
@@ -142,6 +142,13 @@ def _cuda() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def _gpu_visible() -> bool:
+    """A quick look for a GPU (nvidia-smi), to pick the default profile without importing torch first."""
+    import shutil
+
+    return shutil.which("nvidia-smi") is not None and subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0
 
 
 class Run:
@@ -278,7 +285,7 @@ class Trial:
         run = self.run
         self.folder = runfolder.create(run.project.runs, run.idea or run.branch or "detached", self.seed)
         self.threads, self.threads_why = machine.choose_threads(run.profile.device, run.args.threads)
-        self.environment = machine.environment(run.profile.device, self.threads, self.threads_why)
+        self.environment: dict[str, Any] = {}
         self.log = (self.folder / "log.txt").open("ab")
         code = fingerprints.code_files(repo.checkout_files(run.project.checkout), run.config)
         (self.folder / "diff.patch").write_text(runfolder.code_diff(run.project.checkout, run.parent_commit, code))
@@ -306,12 +313,14 @@ class Trial:
         runfolder.write_json(self.folder, "budget.json", {"profile": run.profile.__dict__, "budget": budget.to_json()})
         self._spawn(budget)
         assert self.channel is not None
+        # While the training process starts (it imports torch), this one does too: the two overlap.
+        self.environment = machine.environment(run.profile.device, self.threads, self.threads_why)
+        dispenser = Dispenser(sampler, budget, self.seed)
         hello = self._receive(max(budget.cap_seconds, STARTUP_SECONDS), "starting")
         if hello.get("op") != "hello":
             raise ProtocolError(f"expected hello, got {hello.get('op')!r}")
         self.confinement = str(hello.get("sandbox", "none"))
         self.note(f"training process {hello.get('pid')}: sandbox {self.confinement} ({hello.get('why', '')})")
-        dispenser = Dispenser(sampler, budget, self.seed)
         self.channel.send({"op": "go"})
         started = time.perf_counter()  # the cap counts from here: model set-up included
         while True:

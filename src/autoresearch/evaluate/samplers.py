@@ -42,13 +42,19 @@ class Windows:
             raise ValueError(f"a token stream must be a 1-D integer array, got {stream.dtype} {stream.shape}")
         if len(stream) <= seq_len + 1:
             raise ValueError(f"the training stream of {len(stream)} tokens is shorter than one window of {seq_len + 1}")
-        import torch
-
-        self.stream = torch.from_numpy(stream.astype(np.int64))
-        self.seq_len = seq_len
+        self.raw, self.seq_len = stream, seq_len
+        self._stream: torch.Tensor | None = None  # made on first use: importing torch can wait for the trainer to start
 
     def units(self, batch_size: int) -> int:
         return batch_size * self.seq_len
+
+    @property
+    def stream(self) -> torch.Tensor:
+        import torch
+
+        if self._stream is None:
+            self._stream = torch.from_numpy(self.raw.astype(np.int64))
+        return self._stream
 
     def sample(self, generator: torch.Generator, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
         import torch
