@@ -60,6 +60,7 @@ def run_quick(name: str, out_dir: Path) -> list[dict]:
     return figures
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in BENCHMARKS if n not in WHOLE_EVAL])
 def test_benchmark_runs_in_its_quick_mode_and_writes_its_figures(name, tmp_path):
     figures = run_quick(name, tmp_path)
@@ -77,6 +78,7 @@ def test_eval_benchmark_runs_in_its_quick_mode_and_writes_its_figures(name, tmp_
         assert next(f for n, f in figures.items() if n.endswith("of every run, to the last bit"))["ok"] is True
 
 
+@pytest.mark.slow
 def test_run_all_prints_a_summary_of_the_figures_with_targets(tmp_path):
     out = bench([sys.executable, str(BENCH / "run_all.py"), "--only", "results_scale", "--quick", "--out", str(tmp_path)])
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
@@ -84,6 +86,7 @@ def test_run_all_prints_a_summary_of_the_figures_with_targets(tmp_path):
     assert "append: big / small" in out.stdout
 
 
+@pytest.mark.slow
 def test_gpu_script_dry_run_on_the_cpu(tmp_path):
     """bench/gpu.sh end to end with the smoke profile and a tiny check: the shell plumbing, the eval's summary, its run folder, the JSON."""
     out = bench(

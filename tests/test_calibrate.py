@@ -361,6 +361,7 @@ def test_calibrating_smoke_says_it_checks_the_path_not_the_metric(project: Path,
 # ---- the real eval.py ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_calibrate_tiny_profile_for_real_writes_calibration_rows(project: Path, capsys):
     code = main(["calibrate", "--profile", "tiny", "--seeds", "2"])
     out = capsys.readouterr().out

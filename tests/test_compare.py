@@ -297,6 +297,7 @@ def test_missing_seeds_of_a_commit_git_does_not_have_are_a_one_line_error(projec
 # ---- the real eval.py --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_seeds_runs_what_each_side_lacks_in_temporary_worktrees_and_survives_record_commits(project, capsys):
     """main vs an idea branch on the fixture problem: 1 seed run by hand, 3 by compare, then a record commit."""
     run_eval(project, "--profile", "tiny", "--seed", "0")  # main has seed 0 already: only its seed 1 runs

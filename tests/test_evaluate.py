@@ -81,6 +81,7 @@ def test_an_eval_appends_one_signed_row_pointing_at_its_run_folder(project: Path
     assert json.loads((folder / "budget.json").read_text())["budget"]["max_units"] == 4096
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_number_whatever_the_thread_count(project: Path) -> None:
     one = run_eval(project, "--threads", "1")[0]["value_exact"]
     two = run_eval(project, "--threads", "2")[0]["value_exact"]

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test here runs several real evals (about 3 minutes in all)
+
 from autoresearch import calibrate, fingerprints, ideas, keep, results, stats, worktrees
 from autoresearch.cli import main
 from autoresearch.config import Config
