@@ -1,21 +1,21 @@
-"""The `autoresearch` command: one short function per verb of the research loop (tyro's SubcommandApp).
+"""The `autoresearch` command: one short function per verb of the research loop.
 
 Usage: autoresearch --help | autoresearch idea new SLUG --title "..." | autoresearch status
 
 Each function parses nothing itself (tyro does, from its signature and docstring), calls the module
-that owns the concern and prints through `ui`. Only stdlib and tyro are imported at start-up; each
-function imports what it needs, so bookkeeping starts fast (tests/test_cli_imports.py checks it).
+that owns the concern and prints through `ui`. `command` registers a function under its words (an
+equivalent of tyro's SubcommandApp that builds the parser of the one command asked for, not of all of
+them, and none for a command given no arguments). Only the stdlib is imported at start-up; tyro
+and each function's modules are imported when needed, so bookkeeping starts fast
+(tests/test_cli_imports.py checks it; bench/cli_startup.py times it).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
-
-import tyro
-from tyro.conf import Positional
-from tyro.extras import SubcommandApp
 
 from autoresearch.errors import UserError
 
@@ -23,13 +23,43 @@ if TYPE_CHECKING:
     from autoresearch.config import Config
     from autoresearch.paths import Project
 
-Slug = Annotated[str, Positional, tyro.conf.arg(metavar="SLUG")]
-Backend = Annotated[Literal["auto", "pueue", "tsp", "slurm"] | None, tyro.conf.arg(metavar="{auto,pueue,tsp,slurm}")]
-JobId = Annotated[str, Positional, tyro.conf.arg(metavar="ID")]
 
-app = SubcommandApp()
-idea_app, worktree_app, results_app, journal_app, report_app = SubcommandApp(), SubcommandApp(), SubcommandApp(), SubcommandApp(), SubcommandApp()
-guard_app, hooks_app, queue_app = SubcommandApp(), SubcommandApp(), SubcommandApp()
+class _Positional:
+    """Marks a parameter positional; tyro reads the marker when the command is parsed (see _tyro_types)."""
+
+    def __init__(self, metavar: str = ""):
+        self.metavar = metavar
+
+
+Slug = Annotated[str, _Positional("SLUG")]
+Backend = Literal["auto", "pueue", "tsp", "slurm"] | None
+JobId = Annotated[str, _Positional("ID")]
+
+COMMANDS: dict[tuple[str, ...], Callable[..., int]] = {}
+DEFAULT: dict[str, str] = {}
+"""a group's subcommand when it is given no other: `autoresearch results` is `results show`"""
+GROUPS = {
+    "idea": "Ideas in 1_ideas/.",
+    "worktree": "One git worktree per idea, under 5_worktrees/.",
+    "results": "Read results.tsv (reading never rewrites it).",
+    "journal": "Append-only journals: RESEARCH_JOURNAL.md, meta_journal.md, human_journal.md.",
+    "report": "Experiment reports in 9_reports/.",
+    "guard": "The guards the hooks call.",
+    "hooks": "The git hooks and the Claude Code hooks.",
+    "queue": "The job queue: pueue, task-spooler or Slurm ([tool.autoresearch.queue] backend).",
+}
+
+
+def command(*words: str, default: bool = False) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """Register a function as `autoresearch WORDS...`."""
+
+    def register(fn: Callable[..., int]) -> Callable[..., int]:
+        COMMANDS[words] = fn
+        if default:
+            DEFAULT[words[0]] = words[1]
+        return fn
+
+    return register
 
 
 def _here() -> tuple[Project, Config]:
@@ -43,7 +73,7 @@ def _here() -> tuple[Project, Config]:
 # ------------------------------------------------------------------------------------------- ideas
 
 
-@idea_app.command(name="new")
+@command("idea", "new")
 def idea_new(slug: Slug, title: str, hypothesis: str = "") -> int:
     """Write 1_ideas/{date}_{slug}.md from the template; warns when a close idea or journal entry exists.
 
@@ -65,7 +95,7 @@ def idea_new(slug: Slug, title: str, hypothesis: str = "") -> int:
     return 0
 
 
-@idea_app.command(name="list")
+@command("idea", "list")
 def idea_list() -> int:
     """A table of ideas: slug, title, status, rating, critique, result rows, best metric per profile."""
     from autoresearch import ideas, ui
@@ -83,7 +113,7 @@ def idea_list() -> int:
     return 0
 
 
-@idea_app.command(name="count")
+@command("idea", "count")
 def idea_count() -> int:
     """Print the number of ideas (not counting _TEMPLATE.md); below [tool.autoresearch] ideate_below (30) means IDEATE."""
     from autoresearch import ideas
@@ -92,7 +122,7 @@ def idea_count() -> int:
     return 0
 
 
-@idea_app.command(name="critique")
+@command("idea", "critique")
 def idea_critique(slug: Slug, text: str = "", file: str = "") -> int:
     """Append a dated critique section to an idea; older text is never rewritten.
 
@@ -107,8 +137,8 @@ def idea_critique(slug: Slug, text: str = "", file: str = "") -> int:
     return 0
 
 
-@idea_app.command(name="rate")
-def idea_rate(slug: Slug, rating: Annotated[int, Positional, tyro.conf.arg(metavar="N")]) -> int:
+@command("idea", "rate")
+def idea_rate(slug: Slug, rating: Annotated[int, _Positional("N")]) -> int:
     """Set an idea's rating, 1 (weak) to 10 (strong), in its front matter."""
     from autoresearch import ideas
 
@@ -116,8 +146,8 @@ def idea_rate(slug: Slug, rating: Annotated[int, Positional, tyro.conf.arg(metav
     return 0
 
 
-@idea_app.command(name="set-status")
-def idea_set_status(slug: Slug, status: Positional[Literal["proposed", "implementing", "done", "kept", "rejected"]]) -> int:
+@command("idea", "set-status")
+def idea_set_status(slug: Slug, status: Annotated[Literal["proposed", "implementing", "done", "kept", "rejected"], _Positional()]) -> int:
     """Set an idea's status: proposed, implementing, done, kept or rejected."""
     from autoresearch import ideas
 
@@ -125,7 +155,7 @@ def idea_set_status(slug: Slug, status: Positional[Literal["proposed", "implemen
     return 0
 
 
-@idea_app.command(name="next")
+@command("idea", "next")
 def idea_next() -> int:
     """Print the best proposed idea: highest rating (unrated last), then fewest results rows, then newest. Exit 1 if none."""
     from autoresearch import ideas
@@ -143,7 +173,7 @@ def idea_next() -> int:
 # --------------------------------------------------------------------------------------- worktrees
 
 
-@worktree_app.command(name="new")
+@command("worktree", "new")
 def worktree_new(slug: Slug) -> int:
     """git worktree add 5_worktrees/{slug} -b exp/{slug} from main (the champion); marks the idea implementing."""
     from autoresearch import worktrees
@@ -164,7 +194,7 @@ def worktree_new(slug: Slug) -> int:
     return 0
 
 
-@worktree_app.command(name="list")
+@command("worktree", "list")
 def worktree_list() -> int:
     """Worktrees: slug, branch, clean or dirty, commits ahead of main, last result."""
     from autoresearch import ui, worktrees
@@ -184,7 +214,7 @@ def worktree_list() -> int:
     return 0
 
 
-@worktree_app.command(name="remove")
+@command("worktree", "remove")
 def worktree_remove(slug: Slug, delete_branch: bool = False, force: bool = False) -> int:
     """Remove an idea's worktree; its branch exp/{slug} and its run folders are kept (log files left in it move to 7_runs/).
 
@@ -210,7 +240,7 @@ def worktree_remove(slug: Slug, delete_branch: bool = False, force: bool = False
 # ----------------------------------------------------------------------------------------- results
 
 
-@results_app.command(name="show", is_default=True)
+@command("results", "show", default=True)
 def results_show(last: int = 20) -> int:
     """The last rows of results.tsv (reading never rewrites it)."""
     from autoresearch import results, ui
@@ -224,7 +254,7 @@ def results_show(last: int = 20) -> int:
     return 0
 
 
-@results_app.command(name="best")
+@command("results", "best")
 def results_best() -> int:
     """The best ok row of each profile."""
     from autoresearch import results, ui
@@ -239,7 +269,7 @@ def results_best() -> int:
     return 0
 
 
-@results_app.command(name="leaderboard")
+@command("results", "leaderboard")
 def results_leaderboard(by: Literal["row", "idea"] = "row", last: int = 20) -> int:
     """Ok rows ranked by the metric, per profile; --by idea keeps each idea's best row.
 
@@ -260,7 +290,7 @@ def results_leaderboard(by: Literal["row", "idea"] = "row", last: int = 20) -> i
     return 0
 
 
-@results_app.command(name="export")
+@command("results", "export")
 def results_export(format: Literal["karpathy"] = "karpathy", out: str = "-") -> int:  # noqa: A002 - the flag's name
     """Write results.tsv in another tool's format: karpathy's five columns with keep/discard/crash.
 
@@ -281,7 +311,7 @@ def results_export(format: Literal["karpathy"] = "karpathy", out: str = "-") -> 
 # ----------------------------------------------------------------------------------------- journal
 
 
-@journal_app.command(name="add")
+@command("journal", "add")
 def journal_add(
     title: str, slug: str = "", observation: str = "", inference: str = "", file: str = "",
     journal: Literal["research", "meta", "human"] = "research",
@@ -302,7 +332,7 @@ def journal_add(
     return 0
 
 
-@journal_app.command(name="verify")
+@command("journal", "verify")
 def journal_verify() -> int:
     """Check that every older entry of the journals is still there, unchanged and in order."""
     from autoresearch import journal
@@ -318,7 +348,7 @@ def journal_verify() -> int:
 # ----------------------------------------------------------------------------------------- reports
 
 
-@report_app.command(name="new")
+@command("report", "new")
 def report_new(slug: Slug) -> int:
     """Write 9_reports/{date}_{slug}.md prefilled with the idea, its rows, deltas against its parent, and commands.
 
@@ -332,7 +362,7 @@ def report_new(slug: Slug) -> int:
     return 0
 
 
-@report_app.command(name="list")
+@command("report", "list")
 def report_list() -> int:
     """The reports in 9_reports/: date, slug, title."""
     from autoresearch import reports, ui
@@ -352,7 +382,7 @@ def report_list() -> int:
 # -------------------------------------------------------------------------------- the loop's views
 
 
-@app.command(name="status")
+@command("status")
 def status(brief: bool = False) -> int:
     """The dashboard: ideas and mode, worktrees, results against main's code, journal, queue, and the next step.
 
@@ -370,7 +400,7 @@ def status(brief: bool = False) -> int:
     return 0
 
 
-@app.command(name="plot")
+@command("plot")
 def plot() -> int:
     """Write 9_reports/progress.png: the metric per experiment, running best, crashes, best ideas labelled."""
     from autoresearch import plot as progress
@@ -379,7 +409,7 @@ def plot() -> int:
     return 0
 
 
-@app.command(name="calibrate")
+@command("calibrate")
 def calibrate(seeds: int = 3, profile: str = "", budget: Literal["units", "time"] = "units") -> int:
     """Is the metric sound? The committed baseline on N seeds plus a repeat: runtime, spread, detectable effect, determinism, split; records the noise threshold.
 
@@ -394,9 +424,9 @@ def calibrate(seeds: int = 3, profile: str = "", budget: Literal["units", "time"
     return calibration.calibrate(project, config, seeds, profile or None, budget)
 
 
-@app.command(name="compare")
+@command("compare")
 def compare(
-    a: Annotated[str, Positional, tyro.conf.arg(metavar="A")], b: Annotated[str, Positional, tyro.conf.arg(metavar="B")],
+    a: Annotated[str, _Positional("A")], b: Annotated[str, _Positional("B")],
     seeds: int = 0, profile: str = "", method: Literal["t", "bootstrap"] = "t", budget: Literal["units", "time"] = "units",
 ) -> int:
     """Is B better than A beyond the noise? Their rows paired seed by seed: mean difference, 95% interval, verdict.
@@ -417,7 +447,7 @@ def compare(
     return 0
 
 
-@app.command(name="keep")
+@command("keep")
 def keep(slug: Slug, profile: str = "", budget: Literal["units", "time"] = "units") -> int:
     """Merge exp/SLUG into main only when it beats main's code beyond the noise (paired, calibrated seeds); journals the decision.
 
@@ -445,9 +475,9 @@ def keep(slug: Slug, profile: str = "", budget: Literal["units", "time"] = "unit
 # ----------------------------------------------------------------------------------- the project
 
 
-@app.command(name="init")
+@command("init")
 def init(
-    dir: Annotated[str, Positional, tyro.conf.arg(metavar="DIR")],  # noqa: A002 - the argument's name
+    dir: Annotated[str, _Positional("DIR")],  # noqa: A002 - the argument's name
     project: str = "", metric: str = "", direction: Literal["lower", "higher"] | None = None, hypothesis_space: str = "",
     example: str = "lm", template: str = "",
 ) -> int:
@@ -469,7 +499,7 @@ def init(
     return 0
 
 
-@app.command(name="update")
+@command("update")
 def update(template: str = "") -> int:
     """Merge the template's last commit into this project (git's three-way merge); needs META_MODE, it changes FROZEN files.
 
@@ -481,7 +511,7 @@ def update(template: str = "") -> int:
     return scaffold.print_update(scaffold.update(_here()[0], Path(template) if template else None))
 
 
-@app.command(name="check")
+@command("check")
 def check(restore_rows: bool = False, repair: str = "") -> int:
     """The whole project against the file rules, main's history and the record's integrity: one line per violation (exit 1), warnings, or 'check: ok'.
 
@@ -495,7 +525,7 @@ def check(restore_rows: bool = False, repair: str = "") -> int:
     return audit.print_check(Project.find(), repair, restore_rows)
 
 
-@guard_app.command(name="commit")
+@command("guard", "commit")
 def guard_commit() -> int:
     """The git pre-commit hook's check: refuse FROZEN changes without META_MODE, GLOBAL files from a worktree, rewritten journal entries."""
     from autoresearch import guard
@@ -504,7 +534,7 @@ def guard_commit() -> int:
     return guard.commit(Project.find())
 
 
-@guard_app.command(name="agent")
+@command("guard", "agent")
 def guard_agent() -> int:
     """The Claude Code PreToolUse hook: reads its JSON on stdin; exit 2 with the reason on stderr blocks the call."""
     from autoresearch import guard
@@ -512,7 +542,7 @@ def guard_agent() -> int:
     return guard.agent(sys.stdin.read())
 
 
-@hooks_app.command(name="install")
+@command("hooks", "install")
 def hooks_install() -> int:
     """Install the git guard hooks for every worktree (idempotent; an existing hook is kept and chained)."""
     from autoresearch import hooks
@@ -520,11 +550,11 @@ def hooks_install() -> int:
     return hooks.install()
 
 
-@hooks_app.command(name="meta-trailer")
+@command("hooks", "meta-trailer")
 def hooks_meta_trailer(
-    message_file: Annotated[str, Positional, tyro.conf.arg(metavar="FILE")],
-    source: Annotated[str, Positional, tyro.conf.arg(metavar="SOURCE")] = "",
-    sha: Annotated[str, Positional, tyro.conf.arg(metavar="SHA")] = "",
+    message_file: Annotated[str, _Positional("FILE")],
+    source: Annotated[str, _Positional("SOURCE")] = "",
+    sha: Annotated[str, _Positional("SHA")] = "",
 ) -> int:
     """The git prepare-commit-msg hook: when META_MODE is on and the commit changes FROZEN files, add a signed Meta-Mode trailer.
 
@@ -538,7 +568,7 @@ def hooks_meta_trailer(
     return hooks.meta_trailer(message_file, source)
 
 
-@hooks_app.command(name="status")
+@command("hooks", "status")
 def hooks_status() -> int:
     """Which guard hooks are in place: the git hooks (and any chained hook of yours) and the Claude Code hooks."""
     from autoresearch import hooks
@@ -546,7 +576,7 @@ def hooks_status() -> int:
     return hooks.status()
 
 
-@hooks_app.command(name="session-start")
+@command("hooks", "session-start")
 def hooks_session_start() -> int:
     """The Claude Code SessionStart hook: the venv on PATH for later Bash calls, and the status and next step as context."""
     import os
@@ -560,7 +590,7 @@ def hooks_session_start() -> int:
     return 0
 
 
-@hooks_app.command(name="stop")
+@command("hooks", "stop")
 def hooks_stop() -> int:
     """The Claude Code Stop hook: with [tool.autoresearch] run_until, send the agent back to work until then."""
     import json
@@ -576,9 +606,9 @@ def hooks_stop() -> int:
 # ------------------------------------------------------------------------------------------ queue
 
 
-@queue_app.command(name="add")
+@command("queue", "add")
 def queue_add(
-    command: Annotated[list[str], Positional, tyro.conf.arg(metavar="CMD")], label: str, gpu: str = "auto",
+    command: Annotated[list[str], _Positional("CMD")], label: str, gpu: str = "auto",
     backend: Backend = None, foreground: bool = False,
 ) -> int:
     """Queue a command with its question and hypothesis; prints the job id. Put the command after `--`.
@@ -595,7 +625,7 @@ def queue_add(
     return commands.add(_here()[0], command, label, gpu, backend, foreground)
 
 
-@queue_app.command(name="status")
+@command("queue", "status")
 def queue_status(backend: Backend = None) -> int:
     """This project's jobs: id, state, label, start, runtime and, once finished, the metric from its row."""
     from autoresearch.queue import commands
@@ -604,7 +634,7 @@ def queue_status(backend: Backend = None) -> int:
     return 0
 
 
-@queue_app.command(name="review")
+@command("queue", "review")
 def queue_review(backend: Backend = None) -> int:
     """Finished jobs: question and hypothesis (from the label) next to the observed metric and verdict."""
     from autoresearch.queue import commands
@@ -613,7 +643,7 @@ def queue_review(backend: Backend = None) -> int:
     return 0
 
 
-@queue_app.command(name="log")
+@command("queue", "log")
 def queue_log(id: JobId, backend: Backend = None) -> int:  # noqa: A002 - the argument's name
     """Print a job's output."""
     from autoresearch.queue import commands
@@ -621,7 +651,7 @@ def queue_log(id: JobId, backend: Backend = None) -> int:  # noqa: A002 - the ar
     return commands.print_log(_here()[0], id, backend)
 
 
-@queue_app.command(name="follow")
+@command("queue", "follow")
 def queue_follow(id: JobId, backend: Backend = None) -> int:  # noqa: A002
     """Print a job's output as it grows, until it ends."""
     from autoresearch.queue import commands
@@ -629,15 +659,15 @@ def queue_follow(id: JobId, backend: Backend = None) -> int:  # noqa: A002
     return commands.follow(_here()[0], id, backend)
 
 
-@queue_app.command(name="wait")
-def queue_wait(ids: Annotated[tuple[str, ...], Positional, tyro.conf.arg(metavar="ID")] = (), backend: Backend = None) -> int:
+@command("queue", "wait")
+def queue_wait(ids: Annotated[tuple[str, ...], _Positional("ID")] = (), backend: Backend = None) -> int:
     """Wait until the jobs end (default: all of this project's unfinished jobs); exit 1 unless all are done."""
     from autoresearch.queue import commands
 
     return commands.wait(_here()[0], list(ids), backend)
 
 
-@queue_app.command(name="kill")
+@command("queue", "kill")
 def queue_kill(id: JobId, backend: Backend = None) -> int:  # noqa: A002
     """Stop a running job, or drop a queued one."""
     from autoresearch.queue import commands
@@ -645,19 +675,70 @@ def queue_kill(id: JobId, backend: Backend = None) -> int:  # noqa: A002
     return commands.kill(_here()[0], id, backend)
 
 
-app.command(idea_app, name="idea")
-app.command(worktree_app, name="worktree")
-app.command(results_app, name="results")
-app.command(journal_app, name="journal")
-app.command(report_app, name="report")
-app.command(guard_app, name="guard")
-app.command(hooks_app, name="hooks")
-app.command(queue_app, name="queue")
+def _tyro_types(fn: Callable[..., int]) -> Callable[..., int]:
+    """The function with its _Positional markers turned into tyro's (tyro is imported only here)."""
+    import inspect
+    import typing
+
+    import tyro
+
+    hints = typing.get_type_hints(fn, include_extras=True)
+    params = []
+    for p in inspect.signature(fn).parameters.values():
+        hint = hints[p.name]
+        marks = getattr(hint, "__metadata__", ())
+        positional = next((m for m in marks if isinstance(m, _Positional)), None)
+        if positional is not None:
+            extra = (tyro.conf.Positional,) + ((tyro.conf.arg(metavar=positional.metavar),) if positional.metavar else ())
+            hint = Annotated[(hint.__origin__, *extra)]  # type: ignore[attr-defined]
+        params.append(p.replace(annotation=hint))
+
+    def wrapper(*args: object, **kwargs: object) -> int:
+        return fn(*args, **kwargs)
+
+    wrapper.__name__, wrapper.__qualname__, wrapper.__doc__, wrapper.__module__ = fn.__name__, fn.__qualname__, fn.__doc__, fn.__module__
+    wrapper.__signature__ = inspect.signature(fn).replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params} | {"return": int}
+    return wrapper
+
+
+def _usage(words: tuple[str, ...]) -> str:
+    """argparse-style help of a group (or of the whole command when `words` is empty)."""
+    if words:
+        subs = [k[1] for k in COMMANDS if len(k) == 2 and k[0] == words[0]]
+        listed = [(s, COMMANDS[(words[0], s)]) for s in subs]
+        head = f"usage: autoresearch {words[0]} [-h] {{{','.join(subs)}}}\n\n{GROUPS[words[0]]}\n"
+    else:
+        firsts = list(dict.fromkeys(k[0] for k in COMMANDS))
+        listed = [(f, COMMANDS.get((f,))) for f in firsts]
+        head = f"usage: autoresearch [-h] {{{','.join(firsts)}}}\n\nThe bookkeeping of an autoresearch project (program.md is the agent's manual).\n"
+    lines = []
+    for name, fn in listed:
+        doc = (fn.__doc__ or "").strip().splitlines()[0] if fn is not None else GROUPS.get(name, "")
+        lines.append(f"  {name:<14} {doc}")
+    return head + "\n" + "\n".join(lines) + "\n"
 
 
 def main(args: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if args is None else args)
+    words: tuple[str, ...] = ()
+    while argv and not argv[0].startswith("-") and (*words, argv[0]) in {k[: len(words) + 1] for k in COMMANDS}:
+        words = (*words, argv.pop(0))
+    if words and words not in COMMANDS and words[0] in DEFAULT and len(words) == 1 and not (argv and argv[0] in ("-h", "--help")):
+        words = (words[0], DEFAULT[words[0]])
+    if words not in COMMANDS:
+        wanted = not argv or argv[0] in ("-h", "--help")
+        print(_usage(words), file=sys.stdout if wanted else sys.stderr, end="")
+        if not wanted:
+            print(f"autoresearch: unknown command {' '.join([*words, argv[0]])!r}", file=sys.stderr)
+        raise SystemExit(0 if wanted else 2)
+    fn = COMMANDS[words]
     try:
-        return app.cli(args=args, prog="autoresearch", config=(tyro.conf.OmitSubcommandPrefixes,)) or 0
+        if not argv and fn.__code__.co_argcount == len(fn.__defaults__ or ()):
+            return fn() or 0  # nothing to parse: no parser to build
+        import tyro
+
+        return tyro.cli(_tyro_types(fn), args=argv, prog=f"autoresearch {' '.join(words)}") or 0
     except UserError as e:
         print(f"autoresearch: {e}", file=sys.stderr)
         return 1

@@ -300,9 +300,12 @@ def table_rows(project: Project, config: Config) -> list[IdeaRow]:
     """Every idea with its number of result rows and best value per profile."""
     from autoresearch import results
 
+    ideas = load_ideas(project)
+    if not ideas:
+        return []
     record = results.load(project, config)
     counts = _row_counts(record)
-    return [IdeaRow(idea, counts.get(idea.slug, 0), best_by_profile(record, idea.slug)) for idea in load_ideas(project)]
+    return [IdeaRow(idea, counts.get(idea.slug, 0), best_by_profile(record, idea.slug)) for idea in ideas]
 
 
 def _stamp() -> str:

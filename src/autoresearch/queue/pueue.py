@@ -22,8 +22,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from loguru import logger
-
 from autoresearch.errors import UserError
 from autoresearch.queue.base import FINISHED, LABEL_ENV, Backend, Job, detect_gpus, run, which
 
@@ -159,6 +157,8 @@ class Pueue(Backend):
         return path.is_absolute() and path.resolve().is_relative_to(self.project.root)
 
     def _ensure_groups(self, gpus: list[int], groups: dict[str, Any]) -> None:
+        from loguru import logger
+
         for k in gpus:
             name = f"gpu{k}"
             if name not in groups:
