@@ -126,7 +126,12 @@ def test_an_exit_handler_that_rewrites_the_results_cannot(project: Path) -> None
 def test_reading_the_data_cache_the_signing_key_or_the_generator_is_a_sandbox_crash(project: Path, target: str) -> None:
     import os
 
-    run_eval(project)  # makes the key and fills the cache
+    from autoresearch import signing
+    from autoresearch.data import load_corpus
+    from autoresearch.paths import Project
+
+    signing.project_key(Project.find(project))  # what an eval makes on first use
+    load_corpus("synthetic", 1337, 4_000_000, 8, 33)  # the fixture's data, into the cache
     secret = {
         "cache": next(Path(os.environ["AUTORESEARCH_CACHE"]).glob("*.npz")),
         "key": next(Path(os.environ["AUTORESEARCH_KEYS"]).glob("*.key")),
@@ -206,14 +211,14 @@ def test_a_memorised_split_blended_with_an_honest_model_is_a_leak(project: Path)
 
 
 def test_editing_eval_py_during_a_run_is_a_tamper_crash(project: Path) -> None:
-    attack(project, "import time; time.sleep(8)")
+    attack(project, "import time; time.sleep(5)")
     summary = project / ".summary.json"
     proc = subprocess.Popen([sys.executable, "eval.py", "--summary", str(summary)], cwd=project,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(project.glob("7_runs/*/log.txt")):
         time.sleep(0.2)
-    time.sleep(2)
+    time.sleep(1)
     (project / "eval.py").write_text((project / "eval.py").read_text() + "# easier next time\n")
     assert proc.wait(timeout=120) == 1
     import json

@@ -521,7 +521,7 @@ class Trial:
             if self.process.poll() is None and self.channel is not None:
                 try:
                     self.channel.send({"op": "exit"})
-                    self.process.wait(timeout=10)
+                    self.process.wait(timeout=3)  # a trainer that ignores it is killed below
                 except (ChannelClosed, subprocess.TimeoutExpired):
                     pass
             self._kill()
