@@ -15,8 +15,8 @@ import sys
 if not sys.flags.isolated:  # nothing in this folder may shadow the toolkit: rerun isolated (python -I)
     os.execv(sys.executable, [sys.executable, "-I", *sys.argv])
 
-from autoresearch.evaluate import Metric, Profile, start  # noqa: E402
-from autoresearch.problems import lm  # noqa: E402
+from autoresearch.evaluate import Metric, Profile, start
+from autoresearch.problems import lm
 
 METRIC = Metric("val_bpb", "lower")  # bits per byte of the validation documents
 DATA = "synthetic"  # or "text:PATH": a .txt/.md file, a folder of them, or a glob (relative to the root checkout)
@@ -38,7 +38,9 @@ def main() -> int:
     run.set_data(data.corpus.note, data.corpus.val_hash, data.corpus.files)  # the trainer may not read the files
     for trial in run.trials():  # one per seed; whatever fails inside a trial becomes its crash row
         with trial:
-            model = trial.train(lm.windows(data), seq_len=data.seq_len, vocab_size=lm.VOCAB)  # confined, under the budget
+            model = trial.train(
+                lm.windows(data), seq_len=data.seq_len, vocab_size=lm.VOCAB
+            )  # confined, under the budget
             lm.check_causal(model, data, trial)  # later bytes must not move earlier logits
             bits = lm.doc_bits(model, data.val)  # the model's logits, scored here
             value = lm.bits_per_byte(bits, data)

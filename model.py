@@ -41,7 +41,9 @@ def rotary_tables(seq_len: int, head_dim: int, base: float) -> tuple[Float[Tenso
     return angles.cos(), angles.sin()
 
 
-def apply_rotary(x: Float[Tensor, "b h t d"], cos: Float[Tensor, "t d2"], sin: Float[Tensor, "t d2"]) -> Float[Tensor, "b h t d"]:
+def apply_rotary(
+    x: Float[Tensor, "b h t d"], cos: Float[Tensor, "t d2"], sin: Float[Tensor, "t d2"]
+) -> Float[Tensor, "b h t d"]:
     """Rotate each (first half, second half) pair of channels by a position-dependent angle."""
     x1, x2 = x.chunk(2, dim=-1)
     cos, sin = cos.to(x.dtype), sin.to(x.dtype)
@@ -85,6 +87,9 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
+    cos: Tensor  # rotary tables, registered as buffers
+    sin: Tensor
+
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
@@ -111,6 +116,7 @@ class GPT(nn.Module):
                 fan_out, fan_in = module.weight.shape
                 nn.init.normal_(module.weight, std=min(1.0, math.sqrt(fan_out / fan_in)) / math.sqrt(fan_in))
         for block in self.blocks:
+            assert isinstance(block, Block)
             nn.init.zeros_(block.attn.proj.weight)
             nn.init.zeros_(block.mlp.proj.weight)
         nn.init.zeros_(self.lm_head.weight)

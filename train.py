@@ -82,13 +82,22 @@ def build_optimizers(model: GPT) -> list[torch.optim.Optimizer]:
     assert all(p.ndim == 2 for p in matrices), "Muon takes 2-D matrices only"
     scale = (model.config.n_embd / 768) ** -0.5
     adamw = torch.optim.AdamW(
-        [dict(params=[model.wte.weight], lr=EMBEDDING_LR * scale), dict(params=[model.lm_head.weight], lr=HEAD_LR * scale)],
+        [
+            dict(params=[model.wte.weight], lr=EMBEDDING_LR * scale),
+            dict(params=[model.lm_head.weight], lr=HEAD_LR * scale),
+        ],
         betas=ADAM_BETAS,
         eps=1e-10,
         weight_decay=WEIGHT_DECAY,
     )
     muon = torch.optim.Muon(
-        matrices, lr=MATRIX_LR, weight_decay=WEIGHT_DECAY, momentum=MUON_MOMENTUM, nesterov=True, ns_steps=5, adjust_lr_fn="original"
+        matrices,
+        lr=MATRIX_LR,
+        weight_decay=WEIGHT_DECAY,
+        momentum=MUON_MOMENTUM,
+        nesterov=True,
+        ns_steps=5,
+        adjust_lr_fn="original",
     )
     optimizers = [adamw, muon]
     for opt in optimizers:
@@ -121,11 +130,17 @@ def train(data: TrainData, budget: Budget, seed: int) -> torch.nn.Module:
         autocast = torch.autocast("cuda", dtype=torch.bfloat16)
     else:
         forward = model
-        autocast = contextlib.nullcontext()
+        autocast = contextlib.nullcontext()  # type: ignore[assignment]  # the same context-manager role as torch.autocast
 
     bar = None
     if sys.stdout.isatty():
-        bar = Progress(TextColumn("train"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), TextColumn("{task.fields[info]}"))
+        bar = Progress(
+            TextColumn("train"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[info]}"),
+        )
         task = bar.add_task("train", total=1.0, info="")
         bar.start()
     model.train()
@@ -153,7 +168,9 @@ def train(data: TrainData, budget: Budget, seed: int) -> torch.nn.Module:
             if initial_loss is None:
                 initial_loss = value
             if not math.isfinite(value):
-                raise FloatingPointError(f"training loss is {value} at step {data.steps} (progress {progress:.1%}): the run diverged")
+                raise FloatingPointError(
+                    f"training loss is {value} at step {data.steps} (progress {progress:.1%}): the run diverged"
+                )
             if value > MAX_LOSS or (progress > WARMUP and value > EXPLODE_FACTOR * initial_loss):
                 raise FloatingPointError(
                     f"training loss exploded to {value:.3f} at step {data.steps} (progress {progress:.1%}; initial {initial_loss:.3f})"

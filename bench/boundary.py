@@ -27,8 +27,21 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as `python -I`, which leaves this folder off sys.path
-from common import (  # noqa: E402
-    OUT, PY, Figure, env, eval_failure, import_train, isolated, last_line, load_problem, median, new_project, quiet_training_log, report, run_eval,
+from common import (
+    OUT,
+    PY,
+    Figure,
+    env,
+    eval_failure,
+    import_train,
+    isolated,
+    last_line,
+    load_problem,
+    median,
+    new_project,
+    quiet_training_log,
+    report,
+    run_eval,
 )
 
 TARGET_RATIO = 0.97
@@ -57,9 +70,30 @@ def local_side(root: Path, profile: str, tokens: int | None, seed: int, threads:
 
 def run_local(root: Path, profile: str, tokens: int | None, seed: int, threads: int) -> dict:
     """local_side in a fresh process, as the eval's training process is fresh."""
-    cmd = [PY, "-I", str(Path(__file__).resolve()), "--side", "local", "--project", str(root), "--profile", profile, "--seed", str(seed), "--threads", str(threads)]
+    cmd = [
+        PY,
+        "-I",
+        str(Path(__file__).resolve()),
+        "--side",
+        "local",
+        "--project",
+        str(root),
+        "--profile",
+        profile,
+        "--seed",
+        str(seed),
+        "--threads",
+        str(threads),
+    ]
     cmd += ["--tokens", str(tokens)] if tokens is not None else []
-    out = subprocess.run(cmd, check=False, cwd=root, env=env(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)), capture_output=True, text=True)
+    out = subprocess.run(
+        cmd,
+        check=False,
+        cwd=root,
+        env=env(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)),
+        capture_output=True,
+        text=True,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"the in-process side failed: {last_line(out)}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -92,8 +126,11 @@ def serve(problem, budget, seed: int) -> dict:
     from autoresearch.evaluate.samplers import Dispenser
 
     channel, theirs = pair()
-    process = subprocess.Popen([PY, "-I", str(Path(__file__).resolve()), "--side", "channel-child", "--fd", str(theirs.fileno())],
-                               pass_fds=[theirs.fileno()], env=env(OMP_NUM_THREADS="1"))
+    process = subprocess.Popen(
+        [PY, "-I", str(Path(__file__).resolve()), "--side", "channel-child", "--fd", str(theirs.fileno())],
+        pass_fds=[theirs.fileno()],
+        env=env(OMP_NUM_THREADS="1"),
+    )
     theirs.close()
     buffer = None
     try:
@@ -112,7 +149,10 @@ def serve(problem, budget, seed: int) -> dict:
             if fresh:
                 buffer = Buffer.create(max(needed(list(batch.arrays)), 1 << 16), "bench-batch")
             specs = buffer.write(list(batch.arrays))
-            channel.send({"op": "batch", "arrays": [s.to_json() for s in specs], "slot": 0, **counts}, *([buffer] if fresh else []))
+            channel.send(
+                {"op": "batch", "arrays": [s.to_json() for s in specs], "slot": 0, **counts},
+                *([buffer] if fresh else []),
+            )
     finally:
         process.wait(timeout=60)
         channel.close()
@@ -129,7 +169,11 @@ def micro(root: Path, profile: str, batch_size: int, steps: int, seed: int) -> d
     from autoresearch.evaluate.local import LocalData
 
     problem = load_problem(root, profile, 1)  # the smallest corpus eval.py makes: the micro-benchmark needs few batches
-    budget = dataclasses.replace(problem.budget, max_units=steps * problem.sampler.units(batch_size), spec=problem.budget.spec | {"batch": batch_size})
+    budget = dataclasses.replace(
+        problem.budget,
+        max_units=steps * problem.sampler.units(batch_size),
+        spec=problem.budget.spec | {"batch": batch_size},
+    )
     through_channel = serve(problem, budget, seed)
     data = LocalData(problem.sampler, budget, seed)
     local = []
@@ -144,7 +188,12 @@ def micro(root: Path, profile: str, batch_size: int, steps: int, seed: int) -> d
         t0 = time.perf_counter()
         problem.sampler.sample(generator, batch_size)
         sample.append(time.perf_counter() - t0)
-    return {"channel_us": through_channel["us"], "local_us": median(local) * 1e6, "sample_us": median(sample) * 1e6, "batches": len(local)}
+    return {
+        "channel_us": through_channel["us"],
+        "local_us": median(local) * 1e6,
+        "sample_us": median(sample) * 1e6,
+        "batches": len(local),
+    }
 
 
 # ------------------------------------------------------------------------------------------- the eval's steps
@@ -160,7 +209,9 @@ def breakdown(phases: dict, wall: float, training: float) -> list[Figure]:
     spent = imported - launched
     for name, t0, t1 in phases["phases"]:
         if name.startswith("train:"):
-            figures.append(Figure("  training process start-up (python, torch, train.py, confinement)", t1 - t0 - training, "s"))
+            figures.append(
+                Figure("  training process start-up (python, torch, train.py, confinement)", t1 - t0 - training, "s")
+            )
             figures.append(Figure("  training (training_seconds)", training, "s"))
         else:
             figures.append(Figure(f"  {name}", t1 - t0, "s"))
@@ -175,7 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="cpu", help="eval.py's budget profile (the 3%% target is for cpu)")
     parser.add_argument("--tokens", type=int, default=None, help="training budget of each run (default: the profile's)")
     parser.add_argument("--repeats", type=int, default=1, help="runs of each side, alternating; medians reported")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads of both sides (default: every core, as the eval takes on a quiet machine)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads of both sides (default: every core, as the eval takes on a quiet machine)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--micro-steps", type=int, default=200, help="batches timed in the channel micro-benchmark")
     parser.add_argument("--quick", action="store_true", help=f"a dry run: {QUICK}")
@@ -205,10 +261,23 @@ def main(argv: list[str] | None = None) -> int:
         local, remote, phases, wall = [], [], {}, 0.0
         for _ in range(args.repeats):
             local.append(run_local(root, args.profile, args.tokens, args.seed, threads))
-            wall, trials, out = run_eval(root, "--profile", args.profile, "--seed", str(args.seed), units=args.tokens,
-                                         phases=Path(tmp) / "phases.json", AUTORESEARCH_THREADS=str(threads))
+            wall, trials, out = run_eval(
+                root,
+                "--profile",
+                args.profile,
+                "--seed",
+                str(args.seed),
+                units=args.tokens,
+                phases=Path(tmp) / "phases.json",
+                AUTORESEARCH_THREADS=str(threads),
+            )
             if out.returncode != 0 or not trials or trials[-1]["status"] != "ok":
-                report(f"Process boundary ({args.profile} profile)", [Figure("eval", eval_failure(out, trials), "", "status ok", False)], args.out, "boundary")
+                report(
+                    f"Process boundary ({args.profile} profile)",
+                    [Figure("eval", eval_failure(out, trials), "", "status ok", False)],
+                    args.out,
+                    "boundary",
+                )
                 return 1
             remote.append(trials[-1])
             phases = json.loads((Path(tmp) / "phases.json").read_text())
@@ -227,11 +296,21 @@ def main(argv: list[str] | None = None) -> int:
         Figure("(a) in-process, LocalData", local_tps, "tokens/s"),
         Figure("(b) through the eval (training_seconds)", eval_tps, "tokens/s"),
         Figure("(b) / (a)", ratio, "x", f">= {TARGET_RATIO:g} (boundary <= 3%, issue 11)", ratio >= TARGET_RATIO),
-        Figure("same budget spent on both sides", f"{local[-1]['units']:,} / {last['used']:,} {last['unit']}, {local[-1]['steps']} / {last['steps']} steps",
-               "", "equal", local[-1]["units"] == last["used"] and local[-1]["steps"] == last["steps"]),
+        Figure(
+            "same budget spent on both sides",
+            f"{local[-1]['units']:,} / {last['used']:,} {last['unit']}, {local[-1]['steps']} / {last['steps']} steps",
+            "",
+            "equal",
+            local[-1]["units"] == last["used"] and local[-1]["steps"] == last["steps"],
+        ),
         Figure("eval: total_seconds - training_seconds", total - training, "s"),
-        Figure("eval: overhead share of total_seconds", share, "%", f"<= {TARGET_SHARE:g}% (issue 8; full budget only)" if full else "",
-               share <= TARGET_SHARE if full else None),
+        Figure(
+            "eval: overhead share of total_seconds",
+            share,
+            "%",
+            f"<= {TARGET_SHARE:g}% (issue 8; full budget only)" if full else "",
+            share <= TARGET_SHARE if full else None,
+        ),
         Figure("eval: process wall - training_seconds", wall - training, "s"),
         *breakdown(phases, wall, training),
         Figure("one batch through the channel (round trip)", small["channel_us"], "us"),
@@ -248,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
         f"micro-benchmark: {small['batches']} batches of {batch_size}; the channel side is a second process asking for batches back to back",
     ]
     if not full:
-        notes.append("the overhead share is only held to its target at the profile's full budget: fixed costs weigh more on a shorter run")
+        notes.append(
+            "the overhead share is only held to its target at the profile's full budget: fixed costs weigh more on a shorter run"
+        )
     report(f"Process boundary ({args.profile} profile)", figures, args.out, "boundary", notes)
     return 0
 

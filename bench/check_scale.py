@@ -48,12 +48,20 @@ REPEAT_TARGET = 2.0
 def template_project(dest: Path, keys: Path) -> Path:
     """This repo's template in dest with empty records, committed on main, hooks installed."""
     new_project(dest)
-    subprocess.run([PY, "-m", "autoresearch", "hooks", "install"], cwd=dest, check=True, capture_output=True, env=env(AUTORESEARCH_KEYS=str(keys)))
+    subprocess.run(
+        [PY, "-m", "autoresearch", "hooks", "install"],
+        cwd=dest,
+        check=True,
+        capture_output=True,
+        env=env(AUTORESEARCH_KEYS=str(keys)),
+    )
     return dest
 
 
 def git(repo: Path, *args: str, **extra: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True, env=env(**extra)).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True, env=env(**extra)
+    ).stdout.strip()
 
 
 class Stream:
@@ -71,7 +79,14 @@ class Stream:
         assert self.process.stdin is not None
         self.process.stdin.write(data)
 
-    def commit(self, branch: str, message: str, files: dict[str, bytes | str], parent: str | None = None, merge: str | None = None) -> int:
+    def commit(
+        self,
+        branch: str,
+        message: str,
+        files: dict[str, bytes | str],
+        parent: str | None = None,
+        merge: str | None = None,
+    ) -> int:
         """A commit; a file is its content, or the id of a blob already in the repository."""
         self.marks += 1
         Stream.clock += 600
@@ -196,7 +211,9 @@ def build(proj: Path, keys: Path, args: argparse.Namespace) -> dict[str, float]:
     for i in range(args.ideas):
         parent: str | None = base
         for k in range(args.commits_per_idea):
-            mark = stream.commit(f"exp/idea-{i}", f"idea-{i}: step {k}", {"train.py": train + b"# idea %d step %d\n" % (i, k)}, parent)
+            mark = stream.commit(
+                f"exp/idea-{i}", f"idea-{i}: step {k}", {"train.py": train + b"# idea %d step %d\n" % (i, k)}, parent
+            )
             idea_marks.append((i, mark))
             parent = None
         tips[i] = mark
@@ -231,14 +248,37 @@ def build(proj: Path, keys: Path, args: argparse.Namespace) -> dict[str, float]:
             crash = row_n % 20 == 19
             value = None if crash else 1.3 + rng.random() / 2
             run = f"7_runs/20250101-{row_n:06d}_idea-{i}_s{row_n % 3}"
-            row = {name: "" for name in results.columns(metric)[:-1]} | {
-                "commit": short[mark], metric: value, "memory_gb": 0.55, "status": "crash" if crash else "ok",
-                "description": f"idea-{i}: try {row_n}", "timestamp": f"2025-01-01T00:00:{row_n % 60:02d}+00:00", "branch": f"exp/idea-{i}",
-                "idea": f"idea-{i}", "seed": row_n % 3, "profile": "cpu", "budget": "units", "used": 1_048_576, "unit": "tokens",
-                "optimum": 0.962418, "gap": None if value is None else value - 0.962418, "training_seconds": 118.2, "total_seconds": 123.9,
-                "params": 851_968, "steps": 512, "threads": 4, "reason": "exception" if crash else "", "verdict": "" if crash else "within-noise",
-                "code": f"{row_n * 2654435761 % 16**12:012x}", "parent": "0123456789ab", "kind": "experiment", "sandbox": "landlock-abi5",
-                "run": run, "eval_hash": hashes[meta_n], "val_hash": "ba9876543210", "data": "synthetic: 1048576 train bytes",
+            row = dict.fromkeys(results.columns(metric)[:-1], "") | {
+                "commit": short[mark],
+                metric: value,
+                "memory_gb": 0.55,
+                "status": "crash" if crash else "ok",
+                "description": f"idea-{i}: try {row_n}",
+                "timestamp": f"2025-01-01T00:00:{row_n % 60:02d}+00:00",
+                "branch": f"exp/idea-{i}",
+                "idea": f"idea-{i}",
+                "seed": row_n % 3,
+                "profile": "cpu",
+                "budget": "units",
+                "used": 1_048_576,
+                "unit": "tokens",
+                "optimum": 0.962418,
+                "gap": None if value is None else value - 0.962418,
+                "training_seconds": 118.2,
+                "total_seconds": 123.9,
+                "params": 851_968,
+                "steps": 512,
+                "threads": 4,
+                "reason": "exception" if crash else "",
+                "verdict": "" if crash else "within-noise",
+                "code": f"{row_n * 2654435761 % 16**12:012x}",
+                "parent": "0123456789ab",
+                "kind": "experiment",
+                "sandbox": "landlock-abi5",
+                "run": run,
+                "eval_hash": hashes[meta_n],
+                "val_hash": "ba9876543210",
+                "data": "synthetic: 1048576 train bytes",
             }
             text = results.format_cells(row, metric)
             line = f"{text}\t{sign_with(key, text)}\n".encode()
@@ -262,7 +302,15 @@ def build(proj: Path, keys: Path, args: argparse.Namespace) -> dict[str, float]:
                 stream = None
             git(proj, "reset", "-q", "--hard", "main")
             eval_py.write_text(next(metas_left))
-            git(proj, "commit", "-q", "-am", "meta: eval.py change asked for by the researcher", META_MODE="1", AUTORESEARCH_KEYS=str(keys))
+            git(
+                proj,
+                "commit",
+                "-q",
+                "-am",
+                "meta: eval.py change asked for by the researcher",
+                META_MODE="1",
+                AUTORESEARCH_KEYS=str(keys),
+            )
             first = True
             continue
         if stream is None:
@@ -271,7 +319,13 @@ def build(proj: Path, keys: Path, args: argparse.Namespace) -> dict[str, float]:
         first = False
         if event == "merge":
             i = next(merged)
-            stream.commit("main", f"Merge exp/idea-{i}: keep idea-{i}", {"train.py": train + b"# idea %d step %d\n" % (i, args.commits_per_idea - 1)}, parent, ids[f":{tips[i]}"])
+            stream.commit(
+                "main",
+                f"Merge exp/idea-{i}: keep idea-{i}",
+                {"train.py": train + b"# idea %d step %d\n" % (i, args.commits_per_idea - 1)},
+                parent,
+                ids[f":{tips[i]}"],
+            )
             continue
         count, blob = next(record_blobs)
         entries.insert(0, f"## 2025-01-01 00:00 UTC · record {len(entries)}\n\n**Observation:** {count} rows")
@@ -350,7 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--run-folders", type=int, default=1000, help="run folders kept (the last rows')")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="a tiny repository: checks the script runs, figures meaningless")
+    parser.add_argument(
+        "--quick", action="store_true", help="a tiny repository: checks the script runs, figures meaningless"
+    )
     parser.add_argument("--out", type=Path, default=OUT, help="folder for check_scale.json")
     args = parser.parse_args(argv)
     if args.quick:
@@ -389,7 +445,9 @@ def main(argv: list[str] | None = None) -> int:
         Figure("build (fast-import, a delta pack, signing)", built, "s"),
         Figure("check says", verdict, "", "check: ok", verdict == "check: ok"),
         Figure("check, first run (no cache)", first, "s", f"<= {FIRST_TARGET:g} s", first <= FIRST_TARGET),
-        Figure(f"check, repeat (median of {args.repeats})", repeat, "s", f"<= {REPEAT_TARGET:g} s", repeat <= REPEAT_TARGET),
+        Figure(
+            f"check, repeat (median of {args.repeats})", repeat, "s", f"<= {REPEAT_TARGET:g} s", repeat <= REPEAT_TARGET
+        ),
         Figure("check, first run: CPU time (user + system)", first_cpu, "s"),
         Figure("check, repeat: CPU time (user + system)", repeat_cpu, "s"),
         Figure("first / repeat", first / repeat, "x"),
@@ -408,7 +466,13 @@ def main(argv: list[str] | None = None) -> int:
             "(threads), the repeats read the signed audit cache"
         ),
     ]
-    report(f"check on a long history ({facts['on main']:,} commits on main, {facts['rows']:,} rows)", figures, args.out, "check_scale", notes)
+    report(
+        f"check on a long history ({facts['on main']:,} commits on main, {facts['rows']:,} rows)",
+        figures,
+        args.out,
+        "check_scale",
+        notes,
+    )
     return 0
 
 

@@ -18,7 +18,21 @@ import re
 import tempfile
 from pathlib import Path
 
-from common import OUT, PY, Figure, append_rows, champion_code, cli, last_line, median, metric_name, new_project, report, sample_rows, timed
+from common import (
+    OUT,
+    PY,
+    Figure,
+    append_rows,
+    champion_code,
+    cli,
+    last_line,
+    median,
+    metric_name,
+    new_project,
+    report,
+    sample_rows,
+    timed,
+)
 
 COMMANDS: dict[str, list[str]] = {
     "status": ["status"],
@@ -26,7 +40,16 @@ COMMANDS: dict[str, list[str]] = {
     "results best": ["results", "best"],
     "idea count": ["idea", "count"],
     # A new title each run: two entries with one heading in the same minute are one entry to the journal.
-    "journal add": ["journal", "add", "--title", "bench entry {i}", "--observation", "a fact", "--inference", "a guess"],
+    "journal add": [
+        "journal",
+        "add",
+        "--title",
+        "bench entry {i}",
+        "--observation",
+        "a fact",
+        "--inference",
+        "a guess",
+    ],
 }
 REFERENCES: dict[str, list[str]] = {
     "python -c pass": [PY, "-c", "pass"],
@@ -35,9 +58,32 @@ REFERENCES: dict[str, list[str]] = {
     "import polars": [PY, "-c", "import polars"],
     "import autoresearch.cli": [PY, "-c", "import autoresearch.cli"],
 }
-HEAVY = ("torch", "numpy", "polars", "matplotlib", "rich", "git", "loguru", "jaxtyping", "einops", "filelock", "pygments", "scipy", "sklearn", "tomlkit", "frontmatter", "yaml")
+HEAVY = (
+    "torch",
+    "numpy",
+    "polars",
+    "matplotlib",
+    "rich",
+    "git",
+    "loguru",
+    "jaxtyping",
+    "einops",
+    "filelock",
+    "pygments",
+    "scipy",
+    "sklearn",
+    "tomlkit",
+    "frontmatter",
+    "yaml",
+)
 TARGET_SECONDS = 0.25
-ISSUE = {"status": "issue 14", "idea list": "issue 14", "results best": "issue 14", "idea count": "issue 8", "journal add": "issue 8"}
+ISSUE = {
+    "status": "issue 14",
+    "idea list": "issue 14",
+    "results best": "issue 14",
+    "idea count": "issue 8",
+    "journal add": "issue 8",
+}
 ROWS = 60
 
 
@@ -50,16 +96,35 @@ def populate(root: Path) -> None:
     project = Project.find(root)
     config = Config.load(project)
     for i in range(12):
-        ideas.new_idea(project, f"idea-{i}", f"Idea number {i}: change part {i} of the model", f"it will help because of reason {i}")
+        ideas.new_idea(
+            project,
+            f"idea-{i}",
+            f"Idea number {i}: change part {i} of the model",
+            f"it will help because of reason {i}",
+        )
     for i in range(2):
         worktrees.new_worktree(project, config, f"idea-{i}")
     for i in range(5):
         journal.add_entry(project, "research", f"entry {i}", f"idea-{i}", "an observation", "an inference")
-    calibrate.write_record(project, "cpu", {
-        "threshold": 0.0165, "mean": 1.1313, "std": 0.0036, "rel_std": 0.0032, "n": 3, "seeds": [0, 1, 2],
-        "values": [1.1272, 1.1333, 1.1335], "repeat_value": 1.1272, "deterministic": True, "val_hash": "84f88932ac02",
-        "runtime_s": 103.1, "alpha": 0.05, "power": 0.8,
-    })
+    calibrate.write_record(
+        project,
+        "cpu",
+        {
+            "threshold": 0.0165,
+            "mean": 1.1313,
+            "std": 0.0036,
+            "rel_std": 0.0032,
+            "n": 3,
+            "seeds": [0, 1, 2],
+            "values": [1.1272, 1.1333, 1.1335],
+            "repeat_value": 1.1272,
+            "deterministic": True,
+            "val_hash": "84f88932ac02",
+            "runtime_s": 103.1,
+            "alpha": 0.05,
+            "power": 0.8,
+        },
+    )
     append_rows(root, sample_rows(ROWS, metric_name(root), ideas=12, champion=champion_code(root)))
 
 
@@ -110,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
             figures.append(Figure(f"{name}: error", errors[name], "", "exit 0", False))
             continue
         t = median(times[name])
-        figures.append(Figure(name, t, "s") if name == "python -c pass" else Figure(f"{name} (over python -c pass)", t - base, "s"))
+        figures.append(
+            Figure(name, t, "s") if name == "python -c pass" else Figure(f"{name} (over python -c pass)", t - base, "s")
+        )
     for name in COMMANDS:
         if name in errors:
             figures.append(Figure(f"{name}: error", errors[name], "", "exit 0", False))
@@ -120,8 +187,13 @@ def main(argv: list[str] | None = None) -> int:
         figures += [
             Figure(name, t, "s", f"<= {TARGET_SECONDS} s ({ISSUE[name]})", t <= TARGET_SECONDS),
             Figure(f"{name}: / python -c pass", t / base, "x"),
-            Figure(f"{name}: heavy imports", ", ".join(f"{k} {v:.0f} ms" for k, v in sorted(heavy.items(), key=lambda kv: -kv[1])) or "none",
-                   "", "no torch", "torch" not in heavy),
+            Figure(
+                f"{name}: heavy imports",
+                ", ".join(f"{k} {v:.0f} ms" for k, v in sorted(heavy.items(), key=lambda kv: -kv[1])) or "none",
+                "",
+                "no torch",
+                "torch" not in heavy,
+            ),
         ]
     notes = [
         f"medians of {args.repeats} run(s) each, fresh processes, `{Path(cli()[0]).name if len(cli()) == 1 else 'python -m autoresearch'} ...` in a throwaway project with {ROWS} result rows",

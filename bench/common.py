@@ -34,10 +34,25 @@ OUT = Path(os.environ.get("BENCH_OUT", REPO / "bench" / "out"))
 """Where each benchmark writes <name>.json (git-ignored); --out overrides it."""
 
 if str(SRC) not in sys.path:
-    sys.path.insert(0, str(SRC))  # this checkout's package, installed or not (eval.py runs isolated: it needs it installed)
+    sys.path.insert(
+        0, str(SRC)
+    )  # this checkout's package, installed or not (eval.py runs isolated: it needs it installed)
 
 # Never copied into a throwaway project when the checkout has no .git to ask (a copy of the tree on a lent GPU machine).
-_SKIP_NAMES = {".git", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "out", "build", "dist", "7_runs", ".whl", ".gl"}
+_SKIP_NAMES = {
+    ".git",
+    ".venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "out",
+    "build",
+    "dist",
+    "7_runs",
+    ".whl",
+    ".gl",
+}
 _DROPPED_ENV = ("META_MODE", "AUTORESEARCH_LABEL", "AUTORESEARCH_THREADS", "FORCE_COLOR", "CLAUDECODE")
 
 
@@ -70,13 +85,17 @@ def _template_files() -> list[str]:
     from autoresearch.scaffold import RECORDS, taken
 
     if (REPO / ".git").exists():
-        listed = subprocess.run(["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=REPO, check=True, capture_output=True, text=True)
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "-co", "--exclude-standard"], cwd=REPO, check=True, capture_output=True, text=True
+        )
         files = [rel for rel in listed.stdout.split("\0") if rel and (REPO / rel).is_file()]
     else:
         files = []
         for folder, dirs, names in os.walk(REPO):
             dirs[:] = [d for d in dirs if d not in _SKIP_NAMES and not d.endswith(".egg-info")]
-            files += [(Path(folder) / n).relative_to(REPO).as_posix() for n in names if not n.endswith((".lock", ".pyc"))]
+            files += [
+                (Path(folder) / n).relative_to(REPO).as_posix() for n in names if not n.endswith((".lock", ".pyc"))
+            ]
     return sorted(rel for rel in files if taken(rel) or rel in RECORDS)
 
 
@@ -142,7 +161,9 @@ def last_line(out: subprocess.CompletedProcess) -> str:
 # ------------------------------------------------------------------------------------------- the record
 
 
-def sample_rows(n: int, metric: str = "val_bpb", ideas: int = 12, champion: str = "c0de00000000") -> list[dict[str, Any]]:
+def sample_rows(
+    n: int, metric: str = "val_bpb", ideas: int = 12, champion: str = "c0de00000000"
+) -> list[dict[str, Any]]:
     """n well-formed rows of a night's record: baselines of the champion's code and experiments of several
     ideas, mostly cpu with some cuda, a calibration run in every 20, a crash (exception, timeout, nan) in every 10."""
     reasons = ("exception", "timeout", "nan")
@@ -155,17 +176,41 @@ def sample_rows(n: int, metric: str = "val_bpb", ideas: int = 12, champion: str 
         value = None if crash else round(1.08 + 0.1 * ((i * 7919) % 1000) / 1000, 6)
         code = champion if baseline else f"{(i * 2654435761) % 16**12:012x}"
         verdict = "" if crash else "baseline" if baseline else ("better", "within-noise", "worse")[i % 3]
-        rows.append({
-            "commit": f"{(i * 40503) % 16**7:07x}", metric: value, "memory_gb": 0.56, "status": "crash" if crash else "ok",
-            "description": "baseline" if baseline else f"try {i} of idea {i % ideas}",
-            "timestamp": f"2026-11-30T{(i // 60) % 24:02d}:{i % 60:02d}:00+00:00", "branch": f"exp/{idea}" if idea else "main",
-            "idea": idea, "seed": i % 3, "profile": profile, "budget": "units", "used": 1_048_576, "unit": "tokens",
-            "optimum": 0.959247, "gap": None if value is None else value - 0.959247, "training_seconds": 98.4,
-            "total_seconds": 103.1, "params": 851_968, "steps": 512, "threads": 2, "reason": reasons[i % 3] if crash else "",
-            "verdict": verdict, "code": code, "parent": champion, "label": "", "kind": "calibration" if i % 20 == 10 else "experiment",
-            "sandbox": "landlock-abi6", "run": f"7_runs/2026-11-30_{idea or 'main'}_s{i % 3}", "eval_hash": "eeeeeeeeeeee",
-            "val_hash": "84f88932ac02", "data": "synthetic (seed 1337)",
-        })
+        rows.append(
+            {
+                "commit": f"{(i * 40503) % 16**7:07x}",
+                metric: value,
+                "memory_gb": 0.56,
+                "status": "crash" if crash else "ok",
+                "description": "baseline" if baseline else f"try {i} of idea {i % ideas}",
+                "timestamp": f"2026-11-30T{(i // 60) % 24:02d}:{i % 60:02d}:00+00:00",
+                "branch": f"exp/{idea}" if idea else "main",
+                "idea": idea,
+                "seed": i % 3,
+                "profile": profile,
+                "budget": "units",
+                "used": 1_048_576,
+                "unit": "tokens",
+                "optimum": 0.959247,
+                "gap": None if value is None else value - 0.959247,
+                "training_seconds": 98.4,
+                "total_seconds": 103.1,
+                "params": 851_968,
+                "steps": 512,
+                "threads": 2,
+                "reason": reasons[i % 3] if crash else "",
+                "verdict": verdict,
+                "code": code,
+                "parent": champion,
+                "label": "",
+                "kind": "calibration" if i % 20 == 10 else "experiment",
+                "sandbox": "landlock-abi6",
+                "run": f"7_runs/2026-11-30_{idea or 'main'}_s{i % 3}",
+                "eval_hash": "eeeeeeeeeeee",
+                "val_hash": "84f88932ac02",
+                "data": "synthetic (seed 1337)",
+            }
+        )
     return rows
 
 
@@ -222,12 +267,16 @@ def load_problem(root: Path, profile_name: str, units: int | None = None) -> Pro
     spec.loader.exec_module(frozen_eval)
     missing = [n for n in ("DATA", "DATA_SEED", "SEQ_LEN", "VAL_DOCS", "PROFILES") if not hasattr(frozen_eval, n)]
     if missing:
-        raise SystemExit(f"bench: {root / 'eval.py'} has no {', '.join(missing)}: these benchmarks need the language-modelling eval.py")
+        raise SystemExit(
+            f"bench: {root / 'eval.py'} has no {', '.join(missing)}: these benchmarks need the language-modelling eval.py"
+        )
     profile = frozen_eval.PROFILES[profile_name]
     if units is not None:
         profile = dataclasses.replace(profile, budget=units)
-    seq_len, val_docs = (frozen_eval.SEQ_LEN[profile_name] if isinstance(frozen_eval.SEQ_LEN, dict) else frozen_eval.SEQ_LEN,
-                         frozen_eval.VAL_DOCS[profile_name] if isinstance(frozen_eval.VAL_DOCS, dict) else frozen_eval.VAL_DOCS)
+    seq_len, val_docs = (
+        frozen_eval.SEQ_LEN[profile_name] if isinstance(frozen_eval.SEQ_LEN, dict) else frozen_eval.SEQ_LEN,
+        frozen_eval.VAL_DOCS[profile_name] if isinstance(frozen_eval.VAL_DOCS, dict) else frozen_eval.VAL_DOCS,
+    )
     data = lm.load(frozen_eval.DATA, frozen_eval.DATA_SEED, seq_len, val_docs, profile.budget, root)
     budget = profile.for_run("units", {"seq_len": data.seq_len, "vocab_size": lm.VOCAB})
     return Problem(profile, budget, lm.windows(data), data, frozen_eval)
@@ -250,14 +299,21 @@ def quiet_training_log() -> None:
     logger.add(sys.stderr, level="WARNING")
 
 
-def run_eval(root: Path, *args: str, units: int | None = None, phases: Path | None = None, **extra_env: str) -> tuple[float, list[dict[str, Any]], subprocess.CompletedProcess]:
+def run_eval(
+    root: Path, *args: str, units: int | None = None, phases: Path | None = None, **extra_env: str
+) -> tuple[float, list[dict[str, Any]], subprocess.CompletedProcess]:
     """`python bench/timed_eval.py ARGS` in the project (eval.py, its budget replaced by `units` when given):
     (process wall seconds, the trials' JSON summaries, the process). With `phases`, the eval writes its phase timings there."""
     summary = root.parent / f"summary-{time.monotonic_ns()}.json"
     bench_env = extra_env | ({"AUTORESEARCH_BENCH_UNITS": str(units)} if units is not None else {})
     bench_env |= {"AUTORESEARCH_BENCH_PHASES": str(phases)} if phases is not None else {}
     launched = time.perf_counter()
-    seconds, out = timed([PY, "bench/timed_eval.py", *args, "--summary", str(summary)], root, AUTORESEARCH_BENCH_LAUNCHED=repr(launched), **bench_env)
+    seconds, out = timed(
+        [PY, "bench/timed_eval.py", *args, "--summary", str(summary)],
+        root,
+        AUTORESEARCH_BENCH_LAUNCHED=repr(launched),
+        **bench_env,
+    )
     trials = json.loads(summary.read_text()) if summary.exists() else []
     summary.unlink(missing_ok=True)
     return seconds, trials, out
@@ -335,7 +391,9 @@ def report(title: str, figures: list[Figure], out: Path, name: str, notes: list[
     c = console()
     c.print(table)
     omp = os.environ.get("OMP_NUM_THREADS")
-    machine = f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (1 min) at the end" + (f"; OMP_NUM_THREADS={omp} in the environment" if omp else "")
+    machine = f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (1 min) at the end" + (
+        f"; OMP_NUM_THREADS={omp} in the environment" if omp else ""
+    )
     for note in [*notes, machine]:
         c.print(f"  note: {note}", highlight=False, soft_wrap=True)
     out.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as `python -I`, which leaves this folder off sys.path
-from common import OUT, Figure, import_train, isolated, load_problem, metric_name, new_project, report  # noqa: E402
+from common import OUT, Figure, import_train, isolated, load_problem, metric_name, new_project, report
 
 TARGET_RELATIVE = 1e-2
 TARGET_MFU = 45.0
@@ -52,9 +52,15 @@ class LocalModel:
         for first in range(0, len(inputs), chunk):
             x = inputs[first : first + chunk]
             if self.precision == "as the eval":
-                cpu_bf16 = torch.autocast("cpu", dtype=torch.bfloat16) if self.budget.device == "cpu" else contextlib.nullcontext()
+                cpu_bf16 = (
+                    torch.autocast("cpu", dtype=torch.bfloat16)
+                    if self.budget.device == "cpu"
+                    else contextlib.nullcontext()
+                )
                 with cpu_bf16:
-                    out = _predict(self.model, self.budget, x)  # on CUDA: bf16 autocast, as the training process answers
+                    out = _predict(
+                        self.model, self.budget, x
+                    )  # on CUDA: bf16 autocast, as the training process answers
             else:
                 with torch.no_grad():
                     out = self.model(torch.from_numpy(x.copy()).to(self.budget.device))
@@ -87,7 +93,9 @@ def agreement(root: Path, profile_name: str, tokens: int, seed: int) -> tuple[li
     floor = problem.data.floor_bpb
     figures = [
         Figure("check: training (reduced budget)", trained, "s"),
-        Figure("check: val_bpb bf16 " + ("(as the eval predicts)" if budget.device == "cuda" else "(CPU autocast)"), bf16),
+        Figure(
+            "check: val_bpb bf16 " + ("(as the eval predicts)" if budget.device == "cuda" else "(CPU autocast)"), bf16
+        ),
         Figure("check: val_bpb fp32 (same model)", fp32),
         Figure("check: |bf16 - fp32| / fp32", rel, "", f"<= {TARGET_RELATIVE:g} (issue 8)", rel <= TARGET_RELATIVE),
         Figure("check: the model learned (fp32 val_bpb < 8, uniform)", fp32, "", "< 8", fp32 < 8.0),
@@ -98,7 +106,8 @@ def agreement(root: Path, profile_name: str, tokens: int, seed: int) -> tuple[li
     notes = [
         f"profile {profile_name} model, {data.units_seen:,} training tokens ({data.steps} steps), seed {seed}, "
         f"{problem.data.val.shape[0]} validation docs of {problem.data.val.shape[1]} bytes",
-        f"device {name}, torch {torch.__version__}" + (f", CUDA {torch.version.cuda}" if budget.device == "cuda" else ""),
+        f"device {name}, torch {torch.__version__}"
+        + (f", CUDA {torch.version.cuda}" if budget.device == "cuda" else ""),
     ]
     return figures, notes
 
@@ -108,7 +117,15 @@ def eval_figures(summary: Path, root: Path) -> list[Figure]:
     from autoresearch import signing
 
     if not summary.exists():
-        return [Figure("eval", f"no summary at {summary} (it timed out or failed before scoring; see its log)", "", "ran", False)]
+        return [
+            Figure(
+                "eval",
+                f"no summary at {summary} (it timed out or failed before scoring; see its log)",
+                "",
+                "ran",
+                False,
+            )
+        ]
     s = json.loads(summary.read_text())[-1]
     if s["status"] != "ok":
         return [Figure("eval", f"crash: {s.get('reason')}: {s.get('error', '')}"[:200], "", "status ok", False)]
@@ -121,26 +138,47 @@ def eval_figures(summary: Path, root: Path) -> list[Figure]:
         Figure("eval: used", f"{s['used']:,} {s['unit']} in {s['steps']} steps (budget: {s['budget']})"),
         Figure("eval: training_seconds", training, "s"),
         Figure("eval: total_seconds", total, "s"),
-        Figure("eval: overhead share (total - training) / total", share, "%", f"<= {TARGET_SHARE:g}% (issue 8)" if cuda else "",
-               share <= TARGET_SHARE if cuda else None),
+        Figure(
+            "eval: overhead share (total - training) / total",
+            share,
+            "%",
+            f"<= {TARGET_SHARE:g}% (issue 8)" if cuda else "",
+            share <= TARGET_SHARE if cuda else None,
+        ),
         Figure("eval: tokens/s (used / training_seconds)", s["used"] / training, f"{s['unit']}/s"),
         Figure("eval: peak memory", s["memory_gb"] if s["memory_gb"] is not None else "n/a", "GB"),
         Figure("eval: threads, sandbox", f"{s['threads']} ({s['threads_why']}); {s['sandbox']}"),
     ]
     if cuda:
         mfu = s.get("mfu_percent")
-        figures.append(Figure("eval: MFU (dense bf16 peak)", mfu if mfu is not None else "unknown GPU: set AUTORESEARCH_PEAK_FLOPS", "%" if mfu else "",
-                              f">= {TARGET_MFU:g}% (issue 8)", mfu is not None and mfu >= TARGET_MFU))
+        figures.append(
+            Figure(
+                "eval: MFU (dense bf16 peak)",
+                mfu if mfu is not None else "unknown GPU: set AUTORESEARCH_PEAK_FLOPS",
+                "%" if mfu else "",
+                f">= {TARGET_MFU:g}% (issue 8)",
+                mfu is not None and mfu >= TARGET_MFU,
+            )
+        )
     folder = root / s["run"]
     expected = [*RUN_FILES, *(["row.tsv"] if s["row_written"] else [])]
     missing = [name for name in expected if not (folder / name).is_file()]
-    figures.append(Figure("eval: run folder", f"{s['run']}" + (f", missing {', '.join(missing)}" if missing else f" ({len(expected)} files)"),
-                          "", "complete", not missing))
+    figures.append(
+        Figure(
+            "eval: run folder",
+            f"{s['run']}" + (f", missing {', '.join(missing)}" if missing else f" ({len(expected)} files)"),
+            "",
+            "complete",
+            not missing,
+        )
+    )
     if s["writes_row"]:
         lines = (root / "results.tsv").read_text().splitlines()
         text, _, sig = lines[-1].rpartition("\t") if len(lines) > 1 else ("", "", "")
         found = "no row" if not sig else signing.verify(text, sig)
-        figures.append(Figure("eval: its row in results.tsv (signature)", found, "", "ok", found == "ok" and s["row_written"]))
+        figures.append(
+            Figure("eval: its row in results.tsv (signature)", found, "", "ok", found == "ok" and s["row_written"])
+        )
     else:
         figures.append(Figure("eval: row", "none (this profile writes none)"))
     return figures
@@ -148,11 +186,15 @@ def eval_figures(summary: Path, root: Path) -> list[Figure]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="cuda", help="eval.py's profile whose model, device and validation split to use")
+    parser.add_argument(
+        "--profile", default="cuda", help="eval.py's profile whose model, device and validation split to use"
+    )
     parser.add_argument("--tokens", type=int, default=8 * 2**20, help="training tokens for the checked model")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-summary", type=Path, default=None, help="the --summary JSON of the eval to report on")
-    parser.add_argument("--project", type=Path, default=None, help="the project the eval ran in (default: a throwaway one)")
+    parser.add_argument(
+        "--project", type=Path, default=None, help="the project the eval ran in (default: a throwaway one)"
+    )
     parser.add_argument("--out", type=Path, default=OUT, help="folder for gpu.json")
     args = parser.parse_args(argv)
     isolated()

@@ -19,7 +19,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import OUT, Figure, champion_code, cli, last_line, median, metric_name, new_project, report, sample_rows, timed
+from common import (
+    OUT,
+    Figure,
+    champion_code,
+    cli,
+    last_line,
+    median,
+    metric_name,
+    new_project,
+    report,
+    sample_rows,
+    timed,
+)
 
 COMMANDS = {
     "results best": ["results", "best"],
@@ -102,7 +114,11 @@ def small_project(dest: Path, metric: str) -> Path:
     dest.mkdir()
     (dest / "results.tsv").write_text(header(metric))
     (dest / "pyproject.toml").write_text(f'[tool.autoresearch]\nmetric = "{metric}"\n')
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", "small"]):
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "-A"],
+        ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", "small"],
+    ):
         subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)  # the signing key is per first commit
     append_times(dest, 1)
     return dest
@@ -134,10 +150,20 @@ def main(argv: list[str] | None = None) -> int:
                 figures.append(Figure(f"`{name}`: error", last_line(failed), "", "exit 0", False))
                 continue
             t = median([s for s, _ in runs])
-            figures.append(Figure(f"`{name}` (process)", t, "s", f"<= {TARGET_SECONDS:g} s (issue 14)", t <= TARGET_SECONDS))
+            figures.append(
+                Figure(f"`{name}` (process)", t, "s", f"<= {TARGET_SECONDS:g} s (issue 14)", t <= TARGET_SECONDS)
+            )
         for what, value in in_process(root, args.repeats):
             ok = None if not isinstance(value, str) else False
-            figures.append(Figure(f"in-process {what}", value, "" if isinstance(value, str) else "s", "no error" if ok is False else "", ok))
+            figures.append(
+                Figure(
+                    f"in-process {what}",
+                    value,
+                    "" if isinstance(value, str) else "s",
+                    "no error" if ok is False else "",
+                    ok,
+                )
+            )
 
         small = small_project(Path(tmp) / "small", metric_name(root))
         # Interleaved in chunks, so that disk and cache drift hits both files alike.
@@ -151,7 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     figures += [
         Figure("results.append into a 1-row file", t_small, "ms"),
         Figure(f"results.append into the {args.rows:,}-row file", t_big, "ms"),
-        Figure("append: big / small", ratio, "x", f"<= {TARGET_APPEND_RATIO:g}x (O(1), issue 8)", ratio <= TARGET_APPEND_RATIO),
+        Figure(
+            "append: big / small",
+            ratio,
+            "x",
+            f"<= {TARGET_APPEND_RATIO:g}x (O(1), issue 8)",
+            ratio <= TARGET_APPEND_RATIO,
+        ),
     ]
     notes = [
         f"medians: {args.repeats} run(s) per command and function (after one untimed run of each command), "

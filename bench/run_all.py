@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     from rich.table import Table
 
     rows, missed = summary(args.out, names)
-    title = "\nSummary: every figure with a target" + (" (--quick: sizes too small to mean anything)" if args.quick else "")
+    title = "\nSummary: every figure with a target" + (
+        " (--quick: sizes too small to mean anything)" if args.quick else ""
+    )
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for column in ("benchmark", "figure", "value", "target", ""):
         table.add_column(column, justify="right" if column == "value" else "left", no_wrap=column != "value")
@@ -76,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         table.add_row(*row, style="green" if row[-1] == "pass" else "bold red")
     c = console()
     c.print(table)
-    c.print(f"{len(rows) - missed} of {len(rows)} targets met; figures in {args.out}/; record them in BENCHMARKS.md", highlight=False)
+    c.print(
+        f"{len(rows) - missed} of {len(rows)} targets met; figures in {args.out}/; record them in BENCHMARKS.md",
+        highlight=False,
+    )
     if failed:
         print(f"benchmarks that could not run: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -26,8 +26,12 @@ TARGET_SECONDS = 20.0
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed runs; the median is reported")
-    parser.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True, help="one untimed run first (data cache)")
-    parser.add_argument("--quick", action="store_true", help="a dry run: one run, no warm-up (still a whole smoke eval)")
+    parser.add_argument(
+        "--warmup", action=argparse.BooleanOptionalAction, default=True, help="one untimed run first (data cache)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a dry run: one run, no warm-up (still a whole smoke eval)"
+    )
     parser.add_argument("--out", type=Path, default=OUT, help="folder for smoke_time.json")
     args = parser.parse_args(argv)
     if args.quick:
@@ -47,7 +51,12 @@ def main(argv: list[str] | None = None) -> int:
             seconds, out = timed([*cmd, "--summary", str(summary)], root, PATH=path)
             trials = json.loads(summary.read_text()) if summary.exists() else []
             if out.returncode != 0 or not trials:
-                report("Smoke time", [Figure(shown, eval_failure(out, trials), "", "exit 0", False)], args.out, "smoke_time")
+                report(
+                    "Smoke time",
+                    [Figure(shown, eval_failure(out, trials), "", "exit 0", False)],
+                    args.out,
+                    "smoke_time",
+                )
                 return 1
             if i >= args.warmup:
                 times.append(seconds)
@@ -59,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         Figure("total_seconds (the eval process's clock)", last["total_seconds"], "s"),
         Figure("threads", f"{last['threads']} ({last['threads_why']})"),
     ]
-    notes = [f"median of {len(times)} run(s){', after one untimed run that fills the data cache' if args.warmup else ''}"]
+    notes = [
+        f"median of {len(times)} run(s){', after one untimed run that fills the data cache' if args.warmup else ''}"
+    ]
     report("Smoke time", figures, args.out, "smoke_time", notes)
     return 0
 

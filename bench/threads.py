@@ -30,10 +30,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="smoke", help="eval.py's budget profile")
     parser.add_argument("--tokens", type=int, default=None, help="training budget of each run (default: the profile's)")
     parser.add_argument("--busy", type=int, default=1, help="CPU-bound processes to run beside the evals")
-    parser.add_argument("--nice", type=int, default=0, help="niceness of the busy processes (--quick: 19, so a dry run takes only idle CPU)")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness of the busy processes (--quick: 19, so a dry run takes only idle CPU)",
+    )
     parser.add_argument("--repeats", type=int, default=1, help="runs of each side, alternating; medians reported")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True, help="one untimed tiny eval first (data cache, file cache)")
+    parser.add_argument(
+        "--warmup",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="one untimed tiny eval first (data cache, file cache)",
+    )
     parser.add_argument("--quick", action="store_true", help=f"a dry run: {QUICK}")
     parser.add_argument("--out", type=Path, default=OUT, help="folder for threads.json")
     args = parser.parse_args(argv)
@@ -51,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         metric = metric_name(root)
         if args.warmup:
             run_eval(root, *eval_args, units=2048)
-        spinners = [subprocess.Popen([PY, "-c", f"import os; os.nice({args.nice})\nwhile True: pass"]) for _ in range(args.busy)]
+        spinners = [
+            subprocess.Popen([PY, "-c", f"import os; os.nice({args.nice})\nwhile True: pass"]) for _ in range(args.busy)
+        ]
         try:
             time.sleep(1.0)  # the spinners' load shows in /proc/stat before the first thread choice
             for i in range(args.repeats):
@@ -59,7 +71,12 @@ def main(argv: list[str] | None = None) -> int:
                 for name in names:
                     wall, trials, out = run_eval(root, *eval_args, units=args.tokens, **sides[name])
                     if out.returncode != 0 or not trials or trials[-1]["status"] != "ok":
-                        report("Thread choice on a busy machine", [Figure(name, eval_failure(out, trials), "", "status ok", False)], args.out, "threads")
+                        report(
+                            "Thread choice on a busy machine",
+                            [Figure(name, eval_failure(out, trials), "", "status ok", False)],
+                            args.out,
+                            "threads",
+                        )
                         return 1
                     runs[name].append((wall, trials[-1]))
         finally:
@@ -79,7 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     values = {t["value_exact"] for done in runs.values() for _, t in done}
     figures += [
         Figure("default wall / automatic wall", default / auto, "x"),
-        Figure(f"{metric} of every run, to the last bit", ", ".join(sorted(values)), "", "identical (issue 13)", len(values) == 1),
+        Figure(
+            f"{metric} of every run, to the last bit",
+            ", ".join(sorted(values)),
+            "",
+            "identical (issue 13)",
+            len(values) == 1,
+        ),
     ]
     notes = [
         f"profile {args.profile}, {'its full budget' if args.tokens is None else f'{args.tokens:,} tokens'}, seed {args.seed}; {args.busy} busy "

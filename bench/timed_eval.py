@@ -18,7 +18,7 @@ import sys
 if not sys.flags.isolated:  # as eval.py: nothing in the project folder may shadow the toolkit
     os.execv(sys.executable, [sys.executable, "-I", *sys.argv])
 
-import time  # noqa: E402
+import time
 
 STARTED = time.perf_counter()
 
@@ -59,23 +59,37 @@ def main() -> int:
     spec.loader.exec_module(frozen_eval)
     imported = time.perf_counter()
     if units := os.environ.get("AUTORESEARCH_BENCH_UNITS"):
-        frozen_eval.PROFILES.update({name: dataclasses.replace(p, budget=int(units)) for name, p in frozen_eval.PROFILES.items()})
+        frozen_eval.PROFILES.update(
+            {name: dataclasses.replace(p, budget=int(units)) for name, p in frozen_eval.PROFILES.items()}
+        )
     where = os.environ.get("AUTORESEARCH_BENCH_PHASES")
     if where:
         frozen_eval.start = timer("start: arguments, record, code lineage", frozen_eval.start)
-        for name, what in (("load", "data: load the corpus"), ("check_causal", "check: causality (predict)"),
-                           ("doc_bits", "score: predict the validation split"), ("check_floor", "check: floor"),
-                           ("check_fresh", "check: fresh documents (generate, predict)")):
+        for name, what in (
+            ("load", "data: load the corpus"),
+            ("check_causal", "check: causality (predict)"),
+            ("doc_bits", "score: predict the validation split"),
+            ("check_floor", "check: floor"),
+            ("check_fresh", "check: fresh documents (generate, predict)"),
+        ):
             setattr(lm, name, timer(what, getattr(lm, name)))
         parent.Trial.__enter__ = timer("trial: run folder, thread choice, environment", parent.Trial.__enter__)
         parent.Trial.train = timer("train: start the training process, train", parent.Trial.train)
-        parent.Trial.__exit__ = timer("row: stop the training process, verdict, append, run folder", parent.Trial.__exit__)
+        parent.Trial.__exit__ = timer(
+            "row: stop the training process, verdict, append, run folder", parent.Trial.__exit__
+        )
     try:
         return frozen_eval.main()
     finally:
         if where:
             launched = float(os.environ.get("AUTORESEARCH_BENCH_LAUNCHED", STARTED))
-            record = {"launched": launched, "started": STARTED, "imported": imported, "ended": time.perf_counter(), "phases": PHASES}
+            record = {
+                "launched": launched,
+                "started": STARTED,
+                "imported": imported,
+                "ended": time.perf_counter(),
+                "phases": PHASES,
+            }
             Path(where).write_text(json.dumps(record, indent=2) + "\n")
 
 

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as `python -I`, which leaves this folder off sys.path
-from common import OUT, Figure, import_train, isolated, load_problem, median, new_project, quiet_training_log, report  # noqa: E402
+from common import OUT, Figure, import_train, isolated, load_problem, median, new_project, quiet_training_log, report
 
 TARGET_BARE = 0.95
 QUICK = {"profile": "smoke", "tokens": 2048, "repeats": 1, "peak_size": 256, "warmup": False, "threads": 1}
@@ -35,7 +35,9 @@ def build(train, budget, seed: int):
     import torch
 
     train.seed_everything(seed, budget.device)
-    config = train.ModelConfig(seq_len=budget.spec["seq_len"], vocab_size=budget.spec["vocab_size"], **train.MODEL_SIZES[budget.profile])
+    config = train.ModelConfig(
+        seq_len=budget.spec["seq_len"], vocab_size=budget.spec["vocab_size"], **train.MODEL_SIZES[budget.profile]
+    )
     with torch.device(budget.device):
         return train.GPT(config)
 
@@ -63,7 +65,9 @@ def run_loop(train, problem, seed: int, optimiser: str) -> tuple[float, int, obj
     batch_size = train.BATCH_SIZES[budget.profile]
     t0 = time.perf_counter()
     model = build(train, budget, seed)
-    optimizers = train.build_optimizers(model) if optimiser == "train.py" else [torch.optim.AdamW(model.parameters(), lr=1e-3)]
+    optimizers = (
+        train.build_optimizers(model) if optimiser == "train.py" else [torch.optim.AdamW(model.parameters(), lr=1e-3)]
+    )
     cuda = budget.device == "cuda"
     forward = torch.compile(model) if cuda else model
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if cuda else contextlib.nullcontext()
@@ -102,12 +106,33 @@ def peak_matmul_flops(n: int, device: str, repeats: int = 5) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="cpu", help="eval.py's budget profile whose model, batch size and device to use")
-    parser.add_argument("--tokens", type=int, default=131_072, help="training tokens of each timed run (the cpu profile's budget is 1,048,576)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each loop, in turns (so load drift hits all); medians reported")
-    parser.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True, help="two untimed steps of each loop first")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: every core, as the eval takes on a quiet machine)")
-    parser.add_argument("--peak-size", type=int, default=2048, help="n of the n x n float32 matmul that measures the peak")
+    parser.add_argument(
+        "--profile", default="cpu", help="eval.py's budget profile whose model, batch size and device to use"
+    )
+    parser.add_argument(
+        "--tokens",
+        type=int,
+        default=131_072,
+        help="training tokens of each timed run (the cpu profile's budget is 1,048,576)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="timed runs of each loop, in turns (so load drift hits all); medians reported",
+    )
+    parser.add_argument(
+        "--warmup", action=argparse.BooleanOptionalAction, default=True, help="two untimed steps of each loop first"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads (default: every core, as the eval takes on a quiet machine)",
+    )
+    parser.add_argument(
+        "--peak-size", type=int, default=2048, help="n of the n x n float32 matmul that measures the peak"
+    )
     parser.add_argument("--quick", action="store_true", help=f"a dry run: {QUICK}")
     parser.add_argument("--out", type=Path, default=OUT, help="folder for train_throughput.json")
     args = parser.parse_args(argv)
@@ -126,9 +151,23 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = new_project(Path(tmp) / "proj")
         train = import_train(root)
-        missing = [n for n in ("train", "build_optimizers", "seed_everything", "MODEL_SIZES", "BATCH_SIZES", "GPT", "ModelConfig") if not hasattr(train, n)]
+        missing = [
+            n
+            for n in (
+                "train",
+                "build_optimizers",
+                "seed_everything",
+                "MODEL_SIZES",
+                "BATCH_SIZES",
+                "GPT",
+                "ModelConfig",
+            )
+            if not hasattr(train, n)
+        ]
         if missing:
-            raise SystemExit(f"train_throughput: train.py has no {', '.join(missing)}; the bare loop is built from them, so adapt bench/train_throughput.py")
+            raise SystemExit(
+                f"train_throughput: train.py has no {', '.join(missing)}; the bare loop is built from them, so adapt bench/train_throughput.py"
+            )
         quiet_training_log()
         problem = load_problem(root, args.profile, args.tokens)
         batch_tokens = problem.sampler.units(train.BATCH_SIZES[args.profile])
@@ -146,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
             for name in names[i % 3 :] + names[: i % 3]:  # each loop takes each place in the order in turn
                 # stdout as the training process has it (a pipe): train.py draws no progress bar there
                 with contextlib.redirect_stdout(io.StringIO()):
-                    seconds, units, model = run_train(train, problem, i) if name == "train.py" else run_loop(train, problem, i, "train.py" if name == "bare" else "adamw")
+                    seconds, units, model = (
+                        run_train(train, problem, i)
+                        if name == "train.py"
+                        else run_loop(train, problem, i, "train.py" if name == "bare" else "adamw")
+                    )
                 times[name].append(seconds)
                 tokens.add(units)
     assert len(tokens) == 1, f"the loops saw different numbers of tokens: {tokens}"
@@ -159,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         Figure("train.py", tps["train.py"], "tokens/s"),
         Figure("bare loop (train.py's optimisers, no extras)", tps["bare"], "tokens/s"),
         Figure("AdamW loop (plain AdamW, no extras)", tps["adamw"], "tokens/s"),
-        Figure("train.py / bare loop (the extras' cost)", bare, "x", f">= {TARGET_BARE:g} (issue 14)", bare >= TARGET_BARE),
+        Figure(
+            "train.py / bare loop (the extras' cost)", bare, "x", f">= {TARGET_BARE:g} (issue 14)", bare >= TARGET_BARE
+        ),
         Figure("train.py / AdamW loop (issue 8's comparison)", adamw, "x"),
         Figure("bare loop / AdamW loop (the optimisers' cost)", tps["bare"] / tps["adamw"], "x"),
     ]

@@ -22,10 +22,23 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TEMPLATE_FILES = (
-    "pyproject.toml", "eval.py", "train.py", "model.py", "justfile", "program.md", ".gitignore",
-    "RESEARCH_JOURNAL.md", "meta_journal.md", "human_journal.md", "results.tsv",
-    "1_ideas/_TEMPLATE.md", "9_reports/_TEMPLATE.md", "0_docs/problem.md", "5_worktrees/.gitkeep",
-    "CLAUDE.md", ".claude/settings.json",
+    "pyproject.toml",
+    "eval.py",
+    "train.py",
+    "model.py",
+    "justfile",
+    "program.md",
+    ".gitignore",
+    "RESEARCH_JOURNAL.md",
+    "meta_journal.md",
+    "human_journal.md",
+    "results.tsv",
+    "1_ideas/_TEMPLATE.md",
+    "9_reports/_TEMPLATE.md",
+    "0_docs/problem.md",
+    "5_worktrees/.gitkeep",
+    "CLAUDE.md",
+    ".claude/settings.json",
 )
 JOURNALS = ("RESEARCH_JOURNAL.md", "meta_journal.md", "human_journal.md")
 
@@ -93,7 +106,10 @@ def run_eval(checkout: Path, *args: str, check: bool = True) -> list[dict[str, A
     """`python eval.py ARGS` in `checkout` (a real process); the trials' JSON summaries."""
     summary = checkout / ".eval-summary.json"
     done = subprocess.run(
-        [sys.executable, "eval.py", *args, "--summary", str(summary)], cwd=checkout, capture_output=True, text=True,
+        [sys.executable, "eval.py", *args, "--summary", str(summary)],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
         env={**os.environ},
     )
     figures = json.loads(summary.read_text()) if summary.exists() else []
@@ -109,13 +125,37 @@ def result_row():
 
     def make(**overrides: Any) -> dict[str, Any]:
         row: dict[str, Any] = {
-            "commit": "abc1234", "val_bpb": 2.0, "memory_gb": 0.5, "status": "ok", "description": "a try",
-            "timestamp": "2025-01-01T00:00:00+00:00", "branch": "main", "idea": "", "seed": 0, "profile": "cpu",
-            "budget": "units", "used": 1_000_000, "unit": "tokens", "optimum": 1.2, "gap": None,
-            "training_seconds": 60.0, "total_seconds": 70.0, "params": 2_000_000, "steps": 500, "threads": 2,
-            "reason": "", "verdict": "", "code": "c0de00000000", "parent": "c0de00000000", "label": "",
-            "kind": "experiment", "sandbox": "landlock-abi7", "run": "", "eval_hash": "eeeeeeeeeeee",
-            "val_hash": "vvvvvvvvvvvv", "data": "synthetic",
+            "commit": "abc1234",
+            "val_bpb": 2.0,
+            "memory_gb": 0.5,
+            "status": "ok",
+            "description": "a try",
+            "timestamp": "2025-01-01T00:00:00+00:00",
+            "branch": "main",
+            "idea": "",
+            "seed": 0,
+            "profile": "cpu",
+            "budget": "units",
+            "used": 1_000_000,
+            "unit": "tokens",
+            "optimum": 1.2,
+            "gap": None,
+            "training_seconds": 60.0,
+            "total_seconds": 70.0,
+            "params": 2_000_000,
+            "steps": 500,
+            "threads": 2,
+            "reason": "",
+            "verdict": "",
+            "code": "c0de00000000",
+            "parent": "c0de00000000",
+            "label": "",
+            "kind": "experiment",
+            "sandbox": "landlock-abi7",
+            "run": "",
+            "eval_hash": "eeeeeeeeeeee",
+            "val_hash": "vvvvvvvvvvvv",
+            "data": "synthetic",
         }
         row.update(overrides)
         if row["status"] == "crash":

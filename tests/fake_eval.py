@@ -40,11 +40,22 @@ def row(project: Project, config: Config, status: str, value: float | None, reas
     branch = repo.branch(checkout)
     cells: dict[str, Any] = dict.fromkeys(results.columns(config.metric.name)[:-1])
     return cells | {
-        "commit": repo.resolve(checkout, "HEAD"), config.metric.name: value, "status": status,
-        "description": "fake eval (queue tests)", "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "branch": branch, "idea": branch.removeprefix("exp/") if branch.startswith("exp/") else "", "seed": 0,
-        "profile": "fake", "budget": "units", "reason": reason, "verdict": "", "kind": "experiment", "sandbox": "none",
-        "code": fingerprints.code_hash(checkout, config), "parent": fingerprints.code_hash_at(checkout, fork, config) if fork else "",
+        "commit": repo.resolve(checkout, "HEAD"),
+        config.metric.name: value,
+        "status": status,
+        "description": "fake eval (queue tests)",
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "branch": branch,
+        "idea": branch.removeprefix("exp/") if branch.startswith("exp/") else "",
+        "seed": 0,
+        "profile": "fake",
+        "budget": "units",
+        "reason": reason,
+        "verdict": "",
+        "kind": "experiment",
+        "sandbox": "none",
+        "code": fingerprints.code_hash(checkout, config),
+        "parent": fingerprints.code_hash_at(checkout, fork, config) if fork else "",
         "label": os.environ.get("AUTORESEARCH_LABEL", ""),
     }
 
@@ -63,7 +74,9 @@ def main() -> int:
         results.append(project, config.metric.name, row(project, config, "crash", None, "interrupted"))
         print(f"fake_eval: interrupted {time.time():.6f}", flush=True)
         return 130
-    results.append(project, config.metric.name, row(project, config, "ok", float(os.environ.get("FAKE_EVAL_METRIC", "1.5")), ""))
+    results.append(
+        project, config.metric.name, row(project, config, "ok", float(os.environ.get("FAKE_EVAL_METRIC", "1.5")), "")
+    )
     print(f"fake_eval: end {time.time():.6f}", flush=True)
     return int(os.environ.get("FAKE_EVAL_EXIT", "0"))
 

@@ -20,16 +20,41 @@ from autoresearch.paths import Project
 def row(repo: Path, **overrides: Any) -> dict[str, Any]:
     project = Project.find(repo)
     config = Config.load(project)
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
-    out: dict[str, Any] = {name: "" for name in results.columns(config.metric.name)[:-1]}
-    out.update({
-        "commit": head, config.metric.name: 2.0, "memory_gb": 0.5, "status": "ok", "description": "a try",
-        "timestamp": "2025-01-01T00:00:00+00:00", "branch": "main", "seed": 0, "profile": "cpu", "budget": "units",
-        "used": 1000, "unit": "tokens", "training_seconds": 1.0, "total_seconds": 2.0, "params": 10, "steps": 5, "threads": 1,
-        "verdict": "baseline", "code": "c0de", "parent": "c0de", "kind": "experiment", "sandbox": "none",
-        "eval_hash": fingerprints.frozen_hash(project.root, config), "val_hash": "vvvv", "data": "synthetic",
-        "optimum": None, "gap": None,
-    })
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    out: dict[str, Any] = dict.fromkeys(results.columns(config.metric.name)[:-1], "")
+    out.update(
+        {
+            "commit": head,
+            config.metric.name: 2.0,
+            "memory_gb": 0.5,
+            "status": "ok",
+            "description": "a try",
+            "timestamp": "2025-01-01T00:00:00+00:00",
+            "branch": "main",
+            "seed": 0,
+            "profile": "cpu",
+            "budget": "units",
+            "used": 1000,
+            "unit": "tokens",
+            "training_seconds": 1.0,
+            "total_seconds": 2.0,
+            "params": 10,
+            "steps": 5,
+            "threads": 1,
+            "verdict": "baseline",
+            "code": "c0de",
+            "parent": "c0de",
+            "kind": "experiment",
+            "sandbox": "none",
+            "eval_hash": fingerprints.frozen_hash(project.root, config),
+            "val_hash": "vvvv",
+            "data": "synthetic",
+            "optimum": None,
+            "gap": None,
+        }
+    )
     out.update(overrides)
     return out
 

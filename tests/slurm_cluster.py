@@ -87,9 +87,17 @@ class SlurmCluster:
         os.chown(sock_dir, munge.pw_uid, munge.pw_gid)
         sock = sock_dir / "munge.socket"
         self._spawn(
-            ["munged", "-F", f"--socket={sock}", f"--pid-file={sock_dir / 'munged.pid'}",
-             f"--seed-file={sock_dir / 'munged.seed'}", f"--log-file={sock_dir / 'munged.log'}"],
-            "munged", user=munge.pw_uid, group=munge.pw_gid,
+            [
+                "munged",
+                "-F",
+                f"--socket={sock}",
+                f"--pid-file={sock_dir / 'munged.pid'}",
+                f"--seed-file={sock_dir / 'munged.seed'}",
+                f"--log-file={sock_dir / 'munged.log'}",
+            ],
+            "munged",
+            user=munge.pw_uid,
+            group=munge.pw_gid,
         )
         self._until(lambda: sock.exists(), timeout, "munged made no socket", sock_dir / "munged.log")
         node = socket.gethostname().split(".")[0]
@@ -102,12 +110,12 @@ SlurmdPort={_free_port()}
 AuthType=auth/munge
 AuthInfo=socket={sock}
 CredType=cred/munge
-StateSaveLocation={self.base / 'state'}
-SlurmdSpoolDir={self.base / 'spool'}
-SlurmctldPidFile={self.base / 'slurmctld.pid'}
-SlurmdPidFile={self.base / 'slurmd.pid'}
-SlurmctldLogFile={self.base / 'log' / 'slurmctld.log'}
-SlurmdLogFile={self.base / 'log' / 'slurmd.log'}
+StateSaveLocation={self.base / "state"}
+SlurmdSpoolDir={self.base / "spool"}
+SlurmctldPidFile={self.base / "slurmctld.pid"}
+SlurmdPidFile={self.base / "slurmd.pid"}
+SlurmctldLogFile={self.base / "log" / "slurmctld.log"}
+SlurmdLogFile={self.base / "log" / "slurmd.log"}
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
@@ -131,7 +139,7 @@ PartitionName=test Nodes={node} Default=YES MaxTime=INFINITE State=UP
         self._until(self._idle, timeout, "the node never became idle", self.base / "log" / "slurmctld.log")
 
     def _spawn(self, args: list[str], name: str, **kwargs) -> None:
-        log = open(self.base / "log" / f"{name}.out", "wb")
+        log = open(self.base / "log" / f"{name}.out", "wb")  # noqa: SIM115 - the daemon writes it until stop()
         args = [binary(args[0]), *args[1:]]
         self.procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=self.env(), **kwargs))
         log.close()
@@ -146,7 +154,9 @@ PartitionName=test Nodes={node} Default=YES MaxTime=INFINITE State=UP
             dead = [p.args[0] for p in self.procs if p.poll() is not None]
             if dead or time.monotonic() > deadline:
                 tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
-                raise RuntimeError(f"test Slurm cluster: {what}{' (' + ', '.join(dead) + ' exited)' if dead else ''}; {log}:\n{tail}")
+                raise RuntimeError(
+                    f"test Slurm cluster: {what}{' (' + ', '.join(dead) + ' exited)' if dead else ''}; {log}:\n{tail}"
+                )
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -154,9 +164,12 @@ PartitionName=test Nodes={node} Default=YES MaxTime=INFINITE State=UP
         if any(p.args[0].endswith("slurmctld") and p.poll() is None for p in self.procs):
             subprocess.run(["scancel", f"--user={os.getuid()}"], env=self.env(), capture_output=True)
             deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and subprocess.run(
-                ["squeue", "-h", "-t", "RUNNING,COMPLETING"], env=self.env(), capture_output=True, text=True
-            ).stdout.strip():
+            while (
+                time.monotonic() < deadline
+                and subprocess.run(
+                    ["squeue", "-h", "-t", "RUNNING,COMPLETING"], env=self.env(), capture_output=True, text=True
+                ).stdout.strip()
+            ):
                 time.sleep(0.2)
         for p in reversed(self.procs):
             if p.poll() is None:

@@ -23,8 +23,16 @@ from autoresearch.evaluate.local import LocalData
 from autoresearch.evaluate.samplers import Windows
 
 SEQ_LEN = 256  # eval.py's smoke profile
-SMOKE = Budget(profile="smoke", device="cpu", mode="units", unit="tokens", max_units=20_480, max_seconds=None,
-               cap_seconds=120, spec={"seq_len": SEQ_LEN, "vocab_size": 256})
+SMOKE = Budget(
+    profile="smoke",
+    device="cpu",
+    mode="units",
+    unit="tokens",
+    max_units=20_480,
+    max_seconds=None,
+    cap_seconds=120,
+    spec={"seq_len": SEQ_LEN, "vocab_size": 256},
+)
 TEXT = np.frombuffer(b"the cat sat on the mat. a dog ran to the log. " * 600, dtype=np.uint8)
 NOISE = np.random.default_rng(0).integers(0, 256, size=200_000, dtype=np.uint8)
 

@@ -20,7 +20,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 sys.path.insert(0, str(BENCH))
-from run_all import BENCHMARKS  # noqa: E402
+from run_all import BENCHMARKS
 
 WHOLE_EVAL = ("boundary", "threads", "smoke_time")
 """Benchmarks whose --quick still runs real evals (tens of seconds each on 2 cores)."""
@@ -80,7 +80,9 @@ def test_eval_benchmark_runs_in_its_quick_mode_and_writes_its_figures(name, tmp_
 
 @pytest.mark.slow
 def test_run_all_prints_a_summary_of_the_figures_with_targets(tmp_path):
-    out = bench([sys.executable, str(BENCH / "run_all.py"), "--only", "results_scale", "--quick", "--out", str(tmp_path)])
+    out = bench(
+        [sys.executable, str(BENCH / "run_all.py"), "--only", "results_scale", "--quick", "--out", str(tmp_path)]
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert "Summary" in out.stdout and "targets met" in out.stdout
     assert "append: big / small" in out.stdout
@@ -91,7 +93,10 @@ def test_gpu_script_dry_run_on_the_cpu(tmp_path):
     """bench/gpu.sh end to end with the smoke profile and a tiny check: the shell plumbing, the eval's summary, its run folder, the JSON."""
     out = bench(
         ["bash", str(BENCH / "gpu.sh")],
-        PYTHON=sys.executable, EVAL_PROFILE="smoke", CHECK_TOKENS="2048", BENCH_OUT=str(tmp_path),
+        PYTHON=sys.executable,
+        EVAL_PROFILE="smoke",
+        CHECK_TOKENS="2048",
+        BENCH_OUT=str(tmp_path),
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     record = json.loads((tmp_path / "gpu_check_smoke.json").read_text())
@@ -99,7 +104,9 @@ def test_gpu_script_dry_run_on_the_cpu(tmp_path):
     assert names["eval: training_seconds"]["value"] > 0  # the eval's summary was found and read
     assert names["eval: run folder"]["ok"] is True
     assert names["check: |bf16 - fp32| / fp32"]["ok"] is True
-    assert {"gpu.log", "eval_smoke.log", "eval_smoke.json", "results.tsv", "run_smoke.tar.gz"} <= {p.name for p in tmp_path.iterdir()}
+    assert {"gpu.log", "eval_smoke.log", "eval_smoke.json", "results.tsv", "run_smoke.tar.gz"} <= {
+        p.name for p in tmp_path.iterdir()
+    }
 
 
 @pytest.mark.slow
@@ -107,7 +114,12 @@ def test_gpu_script_dry_run_writes_a_signed_row_and_checks_it(tmp_path):
     """A row-writing profile with a shrunk budget (EVAL_UNITS, through bench/timed_eval.py): the row lands in the throwaway project, signed."""
     out = bench(
         ["bash", str(BENCH / "gpu.sh")],
-        PYTHON=sys.executable, EVAL_PROFILE="cpu", EVAL_ARGS="", EVAL_UNITS="2048", CHECK_TOKENS="2048", BENCH_OUT=str(tmp_path),
+        PYTHON=sys.executable,
+        EVAL_PROFILE="cpu",
+        EVAL_ARGS="",
+        EVAL_UNITS="2048",
+        CHECK_TOKENS="2048",
+        BENCH_OUT=str(tmp_path),
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     names = {f["name"]: f for f in json.loads((tmp_path / "gpu_check_cpu.json").read_text())["figures"]}

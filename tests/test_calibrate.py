@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import git
 
 from autoresearch import calibrate, fingerprints, signing, stats
 from autoresearch.calibrate import Run, Window, assess
@@ -19,7 +20,6 @@ from autoresearch.cli import main
 from autoresearch.config import Config
 from autoresearch.errors import UserError
 from autoresearch.paths import Project
-from conftest import git
 
 FAKE_EVAL = textwrap.dedent('''\
     """A stand-in eval.py: the JSON summary of the value FAKE_EVAL assigns to the seed (no training, no row)."""
@@ -67,7 +67,9 @@ def record(project: Path) -> dict:
     return json.loads((project / ".autoresearch" / "calibration.json").read_text())
 
 
-def runs(values: list[float], seconds: float = 120.0, profile: str = "cpu", device: str = "cpu", val_hash: str = "h1") -> list[Run]:
+def runs(
+    values: list[float], seconds: float = 120.0, profile: str = "cpu", device: str = "cpu", val_hash: str = "h1"
+) -> list[Run]:
     return [Run(seed, v, seconds, val_hash, profile, device) for seed, v in enumerate(values)]
 
 
@@ -84,7 +86,9 @@ def test_a_quiet_deterministic_metric_passes_every_check():
     assert all(c.passed for c in checks), [c for c in checks if not c.passed]
     assert figures["passed"] and figures["deterministic"]
     assert figures["std"] == pytest.approx(0.002)
-    assert figures["threshold"] == pytest.approx(stats.min_detectable_effect(0.002, 3)) == pytest.approx(0.00919, abs=1e-4)
+    assert (
+        figures["threshold"] == pytest.approx(stats.min_detectable_effect(0.002, 3)) == pytest.approx(0.00919, abs=1e-4)
+    )
     assert figures["values"] == [1.900, 1.902, 1.898] and figures["seeds"] == [0, 1, 2] and figures["n"] == 3
 
 
@@ -119,7 +123,10 @@ def test_cuda_repeat_may_differ_within_the_stated_tolerance():
 
 def test_runtime_window_is_the_profiles_own_else_its_names_else_its_devices():
     declared = calibrate.window_for("tiny", "cpu", [0, 120])
-    assert (declared.min_seconds, declared.max_seconds) == (0, 120) and "profile tiny's window in eval.py" in declared.why
+    assert (declared.min_seconds, declared.max_seconds) == (
+        0,
+        120,
+    ) and "profile tiny's window in eval.py" in declared.why
     assert calibrate.window_for("cuda", "cuda") == Window(300, 2400, calibrate.WINDOWS["cuda"].why)
     assert calibrate.window_for("cuda-small", "cuda") is calibrate.WINDOWS["cuda"]
     fast_gpu = runs([1.900, 1.902, 1.898], seconds=100, profile="cuda", device="cuda")
@@ -177,7 +184,13 @@ def test_the_table_lists_the_runs_and_one_row_per_requirement_with_its_result(ca
     out = capsys.readouterr().out
     assert "calibration runs: profile cpu" in out and "4 (repeat)" in out and "1.902000" in out
     assert "metric design requirements: profile cpu" in out
-    for requirement in ("runtime inside the window", "spread across seeds", "minimum detectable effect", "determinism", "fixed eval split"):
+    for requirement in (
+        "runtime inside the window",
+        "spread across seeds",
+        "minimum detectable effect",
+        "determinism",
+        "fixed eval split",
+    ):
         assert requirement in out, requirement
     assert out.count("pass") == 5 and "FAIL" not in out
 
@@ -204,7 +217,9 @@ def test_the_journal_entry_states_the_figures_and_what_they_mean():
     assert "0.0092 over the mean of its parent's rows" in inference and "sound on cpu" in inference
     failed = assess(runs([1.90, 1.95, 1.86]), runs([1.90])[0], 0.02, None)
     title, _, _, inference = calibrate.journal_text("cpu", "val_bpb", failed[1] | {"commit": "abc1234"}, failed[0])
-    assert title.startswith("calibrate cpu: FAIL") and "spread across seeds, minimum detectable effect failed" in inference
+    assert (
+        title.startswith("calibrate cpu: FAIL") and "spread across seeds, minimum detectable effect failed" in inference
+    )
 
 
 # ---- the command on a stand-in eval.py -------------------------------------------------------
@@ -224,7 +239,14 @@ def test_calibrate_runs_n_seeds_and_a_repeat_records_and_journals(project: Path,
     assert entry["commit"] == git(project, "rev-parse", "--short", "HEAD") and entry["date"]
     assert (entry["alpha"], entry["power"], entry["val_hash"], entry["budget"]) == (0.05, 0.8, "abcdef123456", "units")
     assert entry["checks"] == dict.fromkeys(
-        ["runtime inside the window", "spread across seeds", "minimum detectable effect", "determinism", "fixed eval split"], True
+        [
+            "runtime inside the window",
+            "spread across seeds",
+            "minimum detectable effect",
+            "determinism",
+            "fixed eval split",
+        ],
+        True,
     )
     journal = (project / "RESEARCH_JOURNAL.md").read_text()
     assert "calibrate tiny: pass, std 0.0020, threshold 0.0092" in journal

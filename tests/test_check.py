@@ -72,13 +72,27 @@ def worktree(repo: Path, slug: str) -> Path:
 
 def acknowledge(repo: Path, commit: str, why: str = "I read it: harmless") -> None:
     """What the researcher runs: `just journal "..." --journal human --observation "acknowledge: <commit> <why>"`."""
-    assert main(["journal", "add", "--title", f"acknowledge {commit}", "--journal", "human", "--observation", f"acknowledge: {commit} {why}"]) == 0
+    assert (
+        main(
+            [
+                "journal",
+                "add",
+                "--title",
+                f"acknowledge {commit}",
+                "--journal",
+                "human",
+                "--observation",
+                f"acknowledge: {commit} {why}",
+            ]
+        )
+        == 0
+    )
 
 
 def ack_advice(commit: str) -> str:
     return (
         f"a commit cannot be undone: if you, the researcher, accept it, acknowledge it with "
-        f"`just journal \"acknowledge {commit}\" --journal human --observation \"acknowledge: {commit} <why>\"`"
+        f'`just journal "acknowledge {commit}" --journal human --observation "acknowledge: {commit} <why>"`'
     )
 
 
@@ -111,7 +125,11 @@ def test_a_new_toolkit_file_is_flagged_even_untracked(project: Path, capsys) -> 
     (project / "src" / "autoresearch").mkdir(parents=True)
     (project / "src" / "autoresearch" / "evil.py").write_text("x = 1\n")
     code, lines = check(capsys)
-    assert code == 1 and lines[0].startswith("src/autoresearch/evil.py: FROZEN") and "a new file that main does not have" in lines[0]
+    assert (
+        code == 1
+        and lines[0].startswith("src/autoresearch/evil.py: FROZEN")
+        and "a new file that main does not have" in lines[0]
+    )
 
 
 def test_frozen_edits_in_worktrees_are_found_with_their_path(project: Path, capsys) -> None:
@@ -119,7 +137,10 @@ def test_frozen_edits_in_worktrees_are_found_with_their_path(project: Path, caps
     (wt / "program.md").write_text("# mine now\n")
     code, lines = check(capsys)
     assert code == 1
-    assert lines[0].startswith("5_worktrees/rotary/program.md: FROZEN") and "git -C 5_worktrees/rotary checkout main -- program.md" in lines[0]
+    assert (
+        lines[0].startswith("5_worktrees/rotary/program.md: FROZEN")
+        and "git -C 5_worktrees/rotary checkout main -- program.md" in lines[0]
+    )
 
 
 def test_a_worktree_behind_a_meta_mode_change_is_advised_to_merge_main(project: Path, capsys) -> None:
@@ -128,16 +149,24 @@ def test_a_worktree_behind_a_meta_mode_change_is_advised_to_merge_main(project: 
     commit_all(project, "meta: eval change", meta=True)
     code, lines = check(capsys)
     assert code == 0
-    assert any(line.startswith("warning: 5_worktrees/rotary/eval.py: main changed this FROZEN file") and "merge main into it (`git -C 5_worktrees/rotary merge main`)" in line for line in lines)
+    assert any(
+        line.startswith("warning: 5_worktrees/rotary/eval.py: main changed this FROZEN file")
+        and "merge main into it (`git -C 5_worktrees/rotary merge main`)" in line
+        for line in lines
+    )
 
 
 def test_an_edited_old_journal_entry_is_a_violation(project: Path, capsys) -> None:
     (project / "RESEARCH_JOURNAL.md").write_text(with_entries(project, ENTRY_B, ENTRY_A))
     commit_all(project)
     assert check(capsys)[0] == 0
-    (project / "RESEARCH_JOURNAL.md").write_text(with_entries(project, ENTRY_B, ENTRY_A.replace("a\n", "a, or rather c\n")))
+    (project / "RESEARCH_JOURNAL.md").write_text(
+        with_entries(project, ENTRY_B, ENTRY_A.replace("a\n", "a, or rather c\n"))
+    )
     code, lines = check(capsys)
-    assert code == 1 and "RESEARCH_JOURNAL.md: APPEND-ONLY: entry '2025-01-01 10:00 UTC · first' was changed" in lines[0]
+    assert (
+        code == 1 and "RESEARCH_JOURNAL.md: APPEND-ONLY: entry '2025-01-01 10:00 UTC · first' was changed" in lines[0]
+    )
 
 
 def test_reordered_journal_entries_are_a_violation(project: Path, capsys) -> None:
@@ -154,26 +183,38 @@ def test_global_files_in_a_branchs_own_commits_are_a_violation(project: Path, ca
     commit_all(wt, "sneak a journal line")
     code, lines = check(capsys)
     assert code == 1
-    assert any(line.startswith("RESEARCH_JOURNAL.md: GLOBAL") and "changed by the commits of exp/rotary" in line for line in lines)
+    assert any(
+        line.startswith("RESEARCH_JOURNAL.md: GLOBAL") and "changed by the commits of exp/rotary" in line
+        for line in lines
+    )
 
 
 def test_global_files_changed_in_a_worktree_copy_are_a_violation(project: Path, capsys) -> None:
     wt = worktree(project, "rotary")
     (wt / "RESEARCH_JOURNAL.md").write_text((wt / "RESEARCH_JOURNAL.md").read_text() + "\nnote\n")
     code, lines = check(capsys)
-    assert code == 1 and lines[0].startswith("5_worktrees/rotary/RESEARCH_JOURNAL.md: GLOBAL") and "changed in a worktree" in lines[0]
+    assert (
+        code == 1
+        and lines[0].startswith("5_worktrees/rotary/RESEARCH_JOURNAL.md: GLOBAL")
+        and "changed in a worktree" in lines[0]
+    )
 
 
 @pytest.mark.parametrize(
     "damage, message",
     [
-        (lambda line: line + "abc1234\t1.9\n", "results.tsv line 4: 2 fields, expected 32 (column memory_gb onwards is missing)"),
+        (
+            lambda line: line + "abc1234\t1.9\n",
+            "results.tsv line 4: 2 fields, expected 32 (column memory_gb onwards is missing)",
+        ),
         (lambda line: line + "\n", "results.tsv line 4: blank line; delete it"),
         (lambda line: line + line[:40], "results.tsv line 4: torn last line (no newline: a write was cut off)"),
     ],
     ids=["wrong-field-count", "blank-line", "torn-last-line"],
 )
-def test_a_results_file_that_does_not_parse_is_named_by_line_never_rewritten(project: Path, damage, message: str, capsys) -> None:
+def test_a_results_file_that_does_not_parse_is_named_by_line_never_rewritten(
+    project: Path, damage, message: str, capsys
+) -> None:
     append_row(project)
     line = append_row(project, seed=1)
     path = project / "results.tsv"
@@ -222,7 +263,9 @@ def test_a_working_copy_that_drops_committed_rows_is_a_violation_with_the_restor
     assert check(capsys) == (0, ["check: ok"])
 
 
-def test_a_row_with_a_changed_value_fails_its_signature_and_the_fix_restores_the_genuine_rows(project: Path, capsys) -> None:
+def test_a_row_with_a_changed_value_fails_its_signature_and_the_fix_restores_the_genuine_rows(
+    project: Path, capsys
+) -> None:
     run = run_folder(project, "20250101-000000_base_s0", "")
     genuine = append_row(project, run=run)
     (project / run / "row.tsv").write_text(genuine)
@@ -251,9 +294,13 @@ def test_a_committed_forged_row_names_its_commit_and_an_acknowledgement_settles_
     )
     acknowledge(project, bad, "a row I typed in myself, by hand, for a slide")
     code, out = check(capsys)
-    assert code == 0 and out[0].startswith("note: acknowledged in human_journal.md (") and out[0].endswith(
-        f"a row I typed in myself, by hand, for a slide): results.tsv line 3: no signature: eval.py did not write it (typed in by hand, "
-        f"appended by a shell command or by the training code); committed by commit {bad} ('record')"
+    assert (
+        code == 0
+        and out[0].startswith("note: acknowledged in human_journal.md (")
+        and out[0].endswith(
+            f"a row I typed in myself, by hand, for a slide): results.tsv line 3: no signature: eval.py did not write it (typed in by hand, "
+            f"appended by a shell command or by the training code); committed by commit {bad} ('record')"
+        )
     )
 
 
@@ -288,7 +335,11 @@ def test_a_run_folder_whose_row_is_missing_is_restored_by_the_command_check_give
     run_folder(project, "smoke", "")
     (project / "7_runs" / "smoke" / "row.tsv").unlink()
     code, out = check(capsys)
-    assert code == 1 and out[0] == "results.tsv: 1 run folder (7_runs/b) holds a row that results.tsv lacks: put the rows back with `autoresearch check --restore-rows`"
+    assert (
+        code == 1
+        and out[0]
+        == "results.tsv: 1 run folder (7_runs/b) holds a row that results.tsv lacks: put the rows back with `autoresearch check --restore-rows`"
+    )
     capsys.readouterr()
     assert main(["check", "--restore-rows"]) == 0 and capsys.readouterr().out == "7_runs/b: row restored\n"
     assert check(capsys) == (0, ["check: ok"])
@@ -299,7 +350,10 @@ def test_a_forged_run_folder_row_is_not_restored(project: Path, capsys) -> None:
     run_folder(project, "x", format_line(row(project, run="7_runs/x"), sig="0" * 8 + ":" + "0" * 32))
     capsys.readouterr()
     assert main(["check", "--restore-rows"]) == 0
-    assert capsys.readouterr().out == "7_runs/x/row.tsv: not restored: its line is not one row signed by eval.py on this machine (unknown-key)\n"
+    assert (
+        capsys.readouterr().out
+        == "7_runs/x/row.tsv: not restored: its line is not one row signed by eval.py on this machine (unknown-key)\n"
+    )
 
 
 def test_rows_from_a_modified_harness_are_a_warning(project: Path, capsys) -> None:
@@ -339,8 +393,12 @@ def test_verified_pairs_are_cached_signed_and_an_edited_cache_is_ignored(project
     assert check(capsys) == (0, ["check: ok"])
     cache = audit.Cache.path(Project.find(project))
     facts = cache.read_text().splitlines()
-    assert facts[0] == audit.Cache.HEADER and facts[-1].startswith("sig ") and sum(f.startswith("results ") for f in facts) == 3
-    cache.write_text("\n".join(facts[:-2] + ["trailer 0123 ok", facts[-1]]) + "\n")
+    assert (
+        facts[0] == audit.Cache.HEADER
+        and facts[-1].startswith("sig ")
+        and sum(f.startswith("results ") for f in facts) == 3
+    )
+    cache.write_text("\n".join([*facts[:-2], "trailer 0123 ok", facts[-1]]) + "\n")
     code, lines = check(capsys)
     assert code == 0 and lines[0] == f"warning: {cache} was not written by check (edited?): ignored and rebuilt"
 
@@ -385,7 +443,10 @@ def test_a_frozen_commit_without_meta_mode_is_named_and_main_is_not_advised(proj
         "warning: 5_worktrees/rotary/eval.py: main changed this FROZEN file since exp/rotary branched off; runs there use the old harness: "
         "but main has FROZEN changes made without META_MODE (above): do not merge it until the researcher has settled them"
     ) in out
-    assert f"commit {bad} ('tweak eval'): changed FROZEN files (eval.py) and has no Meta-Mode trailer (the prepare-commit-msg hook writes one when META_MODE is on): made without META_MODE, or with the hooks skipped; rows made with it are not trusted; {ack_advice(bad)}" in out
+    assert (
+        f"commit {bad} ('tweak eval'): changed FROZEN files (eval.py) and has no Meta-Mode trailer (the prepare-commit-msg hook writes one when META_MODE is on): made without META_MODE, or with the hooks skipped; rows made with it are not trusted; {ack_advice(bad)}"
+        in out
+    )
     assert any(line.startswith("warning: results.tsv: line 2 has eval_hash") for line in out)
     assert not any("merge main into it" in line for line in out)
 
@@ -403,7 +464,9 @@ def test_a_merge_whose_frozen_files_differ_from_every_parent_needs_a_trailer(pro
     git(project, "commit", "-q", "--no-verify", "-m", "merge side", env=env())
     bad = git(project, "rev-parse", "--short=8", "HEAD").strip()
     code, out = check(capsys)
-    assert code == 1 and out[0].startswith(f"commit {bad} ('merge side'): a merge whose FROZEN files differ from every parent (program.md) and has no Meta-Mode trailer")
+    assert code == 1 and out[0].startswith(
+        f"commit {bad} ('merge side'): a merge whose FROZEN files differ from every parent (program.md) and has no Meta-Mode trailer"
+    )
 
 
 def test_an_ordinary_merge_after_a_meta_change_needs_no_trailer(project: Path, capsys) -> None:
@@ -429,7 +492,9 @@ def test_audit_since_exempts_older_history_and_a_foreign_one_exempts_nothing(pro
     pyproject.write_text(pyproject.read_text().replace(old, "0123456789ab"))
     commit_all(project, "as copied from another repository", meta=True)
     code, out = check(capsys)
-    assert code == 1 and out[0].startswith(f"commit {old} ('old toolkit work'): changed FROZEN files (eval.py) and has no Meta-Mode trailer")
+    assert code == 1 and out[0].startswith(
+        f"commit {old} ('old toolkit work'): changed FROZEN files (eval.py) and has no Meta-Mode trailer"
+    )
 
 
 # ------------------------------------------------------------------------- journals and repairs
@@ -452,18 +517,30 @@ def test_a_journal_edit_in_history_is_repaired_by_the_prescribed_fix_through_the
         "skipped the hook); put it back with `autoresearch check --repair RESEARCH_JOURNAL.md` and commit that; or, to keep it as it is: "
         + ack_advice(bad)
     )
-    fix, commit = "autoresearch check --repair RESEARCH_JOURNAL.md", 'git commit -m "repair RESEARCH_JOURNAL.md" RESEARCH_JOURNAL.md'
+    fix, commit = (
+        "autoresearch check --repair RESEARCH_JOURNAL.md",
+        'git commit -m "repair RESEARCH_JOURNAL.md" RESEARCH_JOURNAL.md',
+    )
     for command in (fix, commit):
         assert agent_problem({"tool_name": "Bash", "tool_input": {"command": command}, "cwd": str(project)}) is None
     assert main(["check", "--repair", "RESEARCH_JOURNAL.md"]) == 0
     assert parse(journal.read_text())[1] == parse(with_entries(project, ENTRY_B, ENTRY_A))[1]
-    done = subprocess.run(["git", "commit", "-q", "-m", "repair RESEARCH_JOURNAL.md", "RESEARCH_JOURNAL.md"], cwd=project, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["git", "commit", "-q", "-m", "repair RESEARCH_JOURNAL.md", "RESEARCH_JOURNAL.md"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     fixed = git(project, "rev-parse", "--short=8", "HEAD").strip()
-    assert check(capsys) == (0, [
-        f"note: RESEARCH_JOURNAL.md: entry '2025-01-01 10:00 UTC · first' was changed by commit {bad[:8]} and put back by commit {fixed}",
-        "check: ok",
-    ])
+    assert check(capsys) == (
+        0,
+        [
+            f"note: RESEARCH_JOURNAL.md: entry '2025-01-01 10:00 UTC · first' was changed by commit {bad[:8]} and put back by commit {fixed}",
+            "check: ok",
+        ],
+    )
 
 
 def test_the_hook_still_refuses_an_edit_dressed_as_a_repair(project: Path) -> None:
@@ -473,19 +550,32 @@ def test_the_hook_still_refuses_an_edit_dressed_as_a_repair(project: Path) -> No
     journal.write_text(with_entries(project, ENTRY_A.replace("**Observation:** a", "**Observation:** z")))
     commit_all(project, "rewrite")
     journal.write_text(with_entries(project, ENTRY_A.replace("**Observation:** a", "**Observation:** y")))
-    done = subprocess.run(["git", "commit", "-q", "-m", "repair", "RESEARCH_JOURNAL.md"], cwd=project, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["git", "commit", "-q", "-m", "repair", "RESEARCH_JOURNAL.md"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 1 and "entry '2025-01-01 10:00 UTC · first' was changed" in done.stderr
 
 
 def test_repair_refuses_when_there_is_nothing_to_put_back(project: Path, capsys) -> None:
     assert main(["check", "--repair", "RESEARCH_JOURNAL.md"]) == 1
-    assert "RESEARCH_JOURNAL.md: main's history has no edited entry to put back; nothing to repair" in capsys.readouterr().err
+    assert (
+        "RESEARCH_JOURNAL.md: main's history has no edited entry to put back; nothing to repair"
+        in capsys.readouterr().err
+    )
 
 
 def test_an_acknowledgement_of_an_unknown_commit_is_a_warning(project: Path, capsys) -> None:
     acknowledge(project, "abcdef0123")
     code, out = check(capsys)
-    assert code == 0 and out[0].startswith("warning: human_journal.md entry '") and out[0].endswith("acknowledge: abcdef0123 names no commit of this repository")
+    assert (
+        code == 0
+        and out[0].startswith("warning: human_journal.md entry '")
+        and out[0].endswith("acknowledge: abcdef0123 names no commit of this repository")
+    )
 
 
 def test_every_fix_check_prescribes_passes_the_agent_hook_but_the_acknowledgement(project: Path, capsys) -> None:
@@ -535,7 +625,11 @@ def test_fill_in_placeholders_are_a_warning(project: Path, rel: str, capsys) -> 
 def test_missing_guard_hooks_are_a_warning(project: Path, capsys) -> None:
     (project / ".git" / "hooks" / "prepare-commit-msg").unlink()
     code, lines = check(capsys)
-    assert code == 0 and lines[0].startswith("warning: the git prepare-commit-msg guard hook is missing") and "autoresearch hooks install" in lines[0]
+    assert (
+        code == 0
+        and lines[0].startswith("warning: the git prepare-commit-msg guard hook is missing")
+        and "autoresearch hooks install" in lines[0]
+    )
     git(project, "config", "core.hooksPath", "/dev/null")
     assert "core.hooksPath is set to /dev/null" in check(capsys)[1][0]
 

@@ -12,12 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import append_rows, git, run_eval
 
 from autoresearch import fingerprints, ideas, journal, results
 from autoresearch.cli import main
 from autoresearch.config import Config
 from autoresearch.paths import Project
-from conftest import append_rows, git, run_eval
 
 A, B = "aaaa11110000", "bbbb22220000"
 
@@ -28,7 +28,10 @@ def rows(project: Path, result_row):
 
     def add(code: str, values: list[float], first_seed: int = 0, **fields) -> None:
         fields.setdefault("commit", code[:7])
-        append_rows(project, [result_row(code=code, val_bpb=v, seed=s, **fields) for s, v in enumerate(values, start=first_seed)])
+        append_rows(
+            project,
+            [result_row(code=code, val_bpb=v, seed=s, **fields) for s, v in enumerate(values, start=first_seed)],
+        )
 
     return add
 
@@ -99,7 +102,9 @@ def test_bootstrap_method_is_named_in_the_output(project, rows, capsys):
 
 def test_when_higher_is_better_a_rise_is_better(project, result_row, capsys):
     text = (project / "pyproject.toml").read_text()
-    text = text.replace('metric = "val_bpb"', 'metric = "accuracy"').replace('direction = "lower"', 'direction = "higher"')
+    text = text.replace('metric = "val_bpb"', 'metric = "accuracy"').replace(
+        'direction = "lower"', 'direction = "higher"'
+    )
     (project / "pyproject.toml").write_text(text)
     (project / "results.tsv").write_text(results.header("accuracy"))
     git(project, "commit", "-q", "-am", "an accuracy project")
@@ -123,7 +128,9 @@ def test_when_higher_is_better_a_rise_is_better(project, result_row, capsys):
 def test_repeated_seeds_are_averaged_and_unpaired_seeds_left_out(project, rows, capsys):
     rows(A, [1.900, 1.910, 1.890], kind="calibration")
     rows(A, [1.902], kind="calibration")  # the calibration's repeat of seed 0 ...
-    rows(A, [1.905], first_seed=3, commit="aaaa111-dirty")  # ... and a seed B lacks (a -dirty row of the same code counts)
+    rows(
+        A, [1.905], first_seed=3, commit="aaaa111-dirty"
+    )  # ... and a seed B lacks (a -dirty row of the same code counts)
     rows(B, [1.880, 1.890, 1.870])
     out = run([A, B], capsys)[1]
     assert "1.901000" in out and "(mean of 2 / 1 rows)" in out
@@ -219,7 +226,10 @@ def test_unknown_name_is_a_one_line_error(project, rows, capsys):
     rows(A, [1.900, 1.910])
     code, _, err = run([A, "no-such-idea"], capsys)
     assert code == 1 and err.count("\n") == 1
-    assert "'no-such-idea' is not an idea branch exp/no-such-idea or an idea with rows, nor a git revision or a code hash" in err
+    assert (
+        "'no-such-idea' is not an idea branch exp/no-such-idea or an idea with rows, nor a git revision or a code hash"
+        in err
+    )
 
 
 def test_two_names_for_the_same_code_are_refused(project, capsys):

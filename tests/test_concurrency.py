@@ -92,7 +92,10 @@ def test_appenders_killed_at_random_never_leave_a_partial_row(project: Path, res
     rng = random.Random(0)
     for round_ in range(3):
         size = (project / "results.tsv").stat().st_size
-        procs = [subprocess.Popen([sys.executable, "-c", APPENDER, row, f"r{round_}p{i}", "-1"], cwd=project, env=env()) for i in range(4)]
+        procs = [
+            subprocess.Popen([sys.executable, "-c", APPENDER, row, f"r{round_}p{i}", "-1"], cwd=project, env=env())
+            for i in range(4)
+        ]
         deadline = time.time() + 120
         while (project / "results.tsv").stat().st_size < size + 20_000:  # all of them appending by now, most likely
             assert time.time() < deadline and all(p.poll() is None for p in procs)
@@ -120,7 +123,12 @@ def eval_project(project: Path) -> Path:
 def start_eval(project: Path, wt: Path) -> tuple[subprocess.Popen, int]:
     """Start `python eval.py --profile tiny` in the worktree; once its trainer has started, (the eval, the trainer's pid)."""
     proc = subprocess.Popen(
-        [sys.executable, "eval.py", "--profile", "tiny"], cwd=wt, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "eval.py", "--profile", "tiny"],
+        cwd=wt,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
     def trainer() -> int | None:
@@ -169,7 +177,13 @@ def test_sigint_or_sigterm_during_an_eval_writes_one_interrupted_crash_row(proje
     assert proc.returncode == 130, stderr
     assert "reason:           interrupted" in stdout
     (row,) = load(project).rows()
-    assert (row["status"], row["reason"], row["branch"], row["idea"], row["val_bpb"]) == ("crash", "interrupted", "exp/sleepy", "sleepy", None)
+    assert (row["status"], row["reason"], row["branch"], row["idea"], row["val_bpb"]) == (
+        "crash",
+        "interrupted",
+        "exp/sleepy",
+        "sleepy",
+        None,
+    )
     assert signing.verify(*(project / "results.tsv").read_text().splitlines()[1].rsplit("\t", 1)) == "ok"
     assert not alive(child)  # the eval ended its trainer before it exited
     assert_worktree_intact(wt)
@@ -191,7 +205,9 @@ def test_concurrent_journal_entries_all_land_and_keep_the_append_only_rule(proje
     path = project / "RESEARCH_JOURNAL.md"
     old = path.read_text()
     trees = [project, worktree(project, "alpha")]
-    procs = [subprocess.Popen([sys.executable, "-c", JOURNALER, f"p{i}"], cwd=trees[i % 2], env=env()) for i in range(4)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", JOURNALER, f"p{i}"], cwd=trees[i % 2], env=env()) for i in range(4)
+    ]
     assert [p.wait(timeout=120) for p in procs] == [0] * 4
     _, entries = journal.parse(path.read_text())
     assert len(entries) == 40 and journal.verify(old, path.read_text()) == []

@@ -93,5 +93,7 @@ def test_every_autoresearch_command_the_docs_name_parses(doc: str, words: tuple[
     usage = help_text([words[0]])
     choices = subcommands(usage)
     if choices and len(words) > 1:
-        assert words[1] in choices, f"{doc} names `autoresearch {' '.join(words)}`, but {words[0]} has only {sorted(choices)}"
+        assert words[1] in choices, (
+            f"{doc} names `autoresearch {' '.join(words)}`, but {words[0]} has only {sorted(choices)}"
+        )
         help_text(list(words))

@@ -30,7 +30,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PROBLEMS = {
     # example: (metric, higher is better, the shrunk cpu budget, the change an experiment makes to train.py)
-    "lm": ("val_bpb", False, ("budget=1_048_576", "budget=40_960, window=(1, 600)"), ("MATRIX_LR = 0.02", "MATRIX_LR = 0.03")),
+    "lm": (
+        "val_bpb",
+        False,
+        ("budget=1_048_576", "budget=40_960, window=(1, 600)"),
+        ("MATRIX_LR = 0.02", "MATRIX_LR = 0.03"),
+    ),
     "digits": ("accuracy", True, ("budget=65_536", "budget=8_192"), ("LR = 3e-3", "LR = 6e-3")),
 }
 
@@ -54,12 +59,20 @@ class User:
         gitconfig.write_text("[user]\n\tname = New User\n\temail = new.user@example.com\n")
         path = os.pathsep.join([str(shims), str(Path(just_binary()).parent), os.environ["PATH"]])
         self.env = {k: v for k, v in os.environ.items() if k not in ("META_MODE", "AUTORESEARCH_LABEL", "PYTHONPATH")}
-        self.env |= {"PATH": path, "GIT_CONFIG_GLOBAL": str(gitconfig), "GIT_CONFIG_NOSYSTEM": "1", "NO_COLOR": "1", "COLUMNS": "200"}
+        self.env |= {
+            "PATH": path,
+            "GIT_CONFIG_GLOBAL": str(gitconfig),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "NO_COLOR": "1",
+            "COLUMNS": "200",
+        }
 
     def run(self, cwd: Path, *cmd: str, ok: bool = True, **extra: str) -> str:
         out = subprocess.run(cmd, cwd=cwd, env=self.env | extra, capture_output=True, text=True, timeout=900)
         if ok and out.returncode != 0:
-            raise AssertionError(f"`{' '.join(cmd)}` exited {out.returncode} in {cwd}:\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}")
+            raise AssertionError(
+                f"`{' '.join(cmd)}` exited {out.returncode} in {cwd}:\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}"
+            )
         return out.stdout + out.stderr
 
 
@@ -75,7 +88,9 @@ def test_a_new_user_runs_the_whole_loop(tmp_path: Path, example: str) -> None:
     metric, higher, budget, change = PROBLEMS[example]
     user = User(tmp_path)
     proj = tmp_path / "proj"
-    out = user.run(tmp_path, "autoresearch", "init", str(proj), "--example", example, "--project", "A test of the whole loop.")
+    out = user.run(
+        tmp_path, "autoresearch", "init", str(proj), "--example", example, "--project", "A test of the whole loop."
+    )
     assert "created" in out and (proj / ".git").is_dir()
     assert (proj / "results.tsv").read_text().startswith(f"commit\t{metric}\tmemory_gb\tstatus\tdescription\t")
 
@@ -86,13 +101,23 @@ def test_a_new_user_runs_the_whole_loop(tmp_path: Path, example: str) -> None:
     assert "Meta-Mode:" in user.run(proj, "git", "log", "-1", "--format=%B")  # the hook stamped it
 
     assert f"{metric}:" in user.run(proj, "just", "smoke")
-    calibration = user.run(proj, "just", "calibrate", "--profile", "cpu", "--seeds", "2", ok=False)  # a tiny budget is noisy: it may fail its checks
+    calibration = user.run(
+        proj, "just", "calibrate", "--profile", "cpu", "--seeds", "2", ok=False
+    )  # a tiny budget is noisy: it may fail its checks
     assert "recorded in" in calibration and "threshold" in calibration
     user.run(proj, "git", "add", ".autoresearch", "RESEARCH_JOURNAL.md", "results.tsv")
     user.run(proj, "git", "commit", "-qm", "record: calibration")
 
     slug = "faster-learning"
-    user.run(proj, "just", "idea", slug, "A higher learning rate", "--hypothesis", "twice the rate learns more per unit of budget")
+    user.run(
+        proj,
+        "just",
+        "idea",
+        slug,
+        "A higher learning rate",
+        "--hypothesis",
+        "twice the rate learns more per unit of budget",
+    )
     (tmp_path / "critique.md").write_text("Sound, but may diverge; compare on two seeds.\n")
     user.run(proj, "just", "critique", slug, "--file", str(tmp_path / "critique.md"))
     user.run(proj, "just", "rate", slug, "7")
@@ -109,18 +134,35 @@ def test_a_new_user_runs_the_whole_loop(tmp_path: Path, example: str) -> None:
     lines = (proj / "results.tsv").read_text().splitlines()
     row = dict(zip(lines[0].split("\t"), lines[-1].split("\t")))
     assert row["idea"] == slug and row["status"] == "ok" and row["verdict"] in ("better", "within-noise", "worse")
-    assert row["sig"] and (proj / row["run"] / "log.txt").exists() and (proj / row["run"] / "diff.patch").read_text().count(change[1])
-    assert user.run(tree, "git", "status", "--porcelain", "results.tsv") == ""  # the row went to the root, not the worktree's copy
+    assert (
+        row["sig"]
+        and (proj / row["run"] / "log.txt").exists()
+        and (proj / row["run"] / "diff.patch").read_text().count(change[1])
+    )
+    assert (
+        user.run(tree, "git", "status", "--porcelain", "results.tsv") == ""
+    )  # the row went to the root, not the worktree's copy
 
     compared = user.run(proj, "just", "compare", "main", slug, "--seeds", "2")
     assert f"compare {metric}" in compared and ("higher" if higher else "lower") + f" {metric} is better" in compared
     kept = user.run(proj, "just", "keep", slug, ok=False)
     assert "keep: KEPT" in kept or "keep: refused" in kept
-    assert (f"keep {slug}" in (proj / "RESEARCH_JOURNAL.md").read_text())
+    assert f"keep {slug}" in (proj / "RESEARCH_JOURNAL.md").read_text()
 
     report = next(Path(line) for line in user.run(proj, "just", "report", slug).splitlines() if line.endswith(".md"))
     assert report.parent == proj / "9_reports" and metric in report.read_text()
-    user.run(proj, "just", "journal", f"{slug}: a first result", "--slug", slug, "--observation", "one row", "--inference", "too early to tell")
+    user.run(
+        proj,
+        "just",
+        "journal",
+        f"{slug}: a first result",
+        "--slug",
+        slug,
+        "--observation",
+        "one row",
+        "--inference",
+        "too early to tell",
+    )
 
     status = user.run(proj, "just", "status")
     assert f"{metric}, {'higher' if higher else 'lower'} is better" in status and "Next:" in status

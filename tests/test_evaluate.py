@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import git, run_eval
 
 from autoresearch import results
 from autoresearch.config import Config
@@ -22,7 +23,6 @@ from autoresearch.data import load_corpus, text_files
 from autoresearch.errors import UserError
 from autoresearch.evaluate import sandbox
 from autoresearch.paths import Project
-from conftest import git, run_eval
 
 LANDLOCK = sandbox.probe().abi is not None
 
@@ -34,7 +34,9 @@ def rows(repo: Path) -> list[dict]:
 
 def with_train(repo: Path, body: str, commit: bool = True) -> None:
     """Replace the project's train.py with a variant (the fixture's bigram plus `body`)."""
-    (repo / "train.py").write_text((Path(__file__).parent / "fixtures" / "train.py").read_text() + "\n" + textwrap.dedent(body))
+    (repo / "train.py").write_text(
+        (Path(__file__).parent / "fixtures" / "train.py").read_text() + "\n" + textwrap.dedent(body)
+    )
     if commit:
         git(repo, "commit", "-qam", "a variant of train.py")
 
@@ -108,7 +110,7 @@ def test_a_worktree_row_lands_in_the_root_with_its_diff_and_its_parent(project: 
     assert main(["worktree", "new", "lr"]) == 0
     tree = project / "5_worktrees" / "lr"
     (tree / "train.py").write_text((tree / "train.py").read_text().replace("LR = 0.05", "LR = 0.5"))
-    [figures] = run_eval(tree)  # uncommitted: the row says -dirty and the diff has it
+    [_figures] = run_eval(tree)  # uncommitted: the row says -dirty and the diff has it
     [row] = rows(project)
     assert row["idea"] == "lr" and row["commit"].endswith("-dirty") and row["code"] != row["parent"]
     assert row["verdict"] == "uncalibrated"
@@ -119,17 +121,27 @@ def test_a_worktree_row_lands_in_the_root_with_its_diff_and_its_parent(project: 
 @pytest.mark.parametrize(
     ("body", "reason", "says"),
     [
-        ("def train(data, budget, seed):\n    raise ValueError('bad idea')\n", "exception", "ValueError: bad idea (train.py line"),
-        ("def train(data, budget, seed):\n    raise FloatingPointError('loss is nan at step 3')\n", "nan", "loss is nan at step 3"),
+        (
+            "def train(data, budget, seed):\n    raise ValueError('bad idea')\n",
+            "exception",
+            "ValueError: bad idea (train.py line",
+        ),
+        (
+            "def train(data, budget, seed):\n    raise FloatingPointError('loss is nan at step 3')\n",
+            "nan",
+            "loss is nan at step 3",
+        ),
         (
             "class Nan(torch.nn.Module):\n    def forward(self, x):\n        return torch.full((*x.shape, 256), float('nan'))\n"
             "def train(data, budget, seed):\n    return Nan()\n",
-            "nan", "not finite",
+            "nan",
+            "not finite",
         ),
         (
             "class Flat(torch.nn.Module):\n    def forward(self, x):\n        return torch.zeros(x.shape[0], 256)\n"
             "def train(data, budget, seed):\n    return Flat()\n",
-            "output", "expects shape",
+            "output",
+            "expects shape",
         ),
         ("def train(data, budget, seed):\n    return 42\n", "exception", "not a model"),
         ("import os\ndef train(data, budget, seed):\n    os._exit(3)\n", "exception", "exited with code 3"),
@@ -159,7 +171,9 @@ def test_a_hanging_train_py_is_a_timeout_that_says_how_busy_the_machine_was(proj
 
 @pytest.mark.skipif(not LANDLOCK, reason="this kernel has no Landlock: the training process is not confined")
 def test_a_train_py_that_writes_outside_its_scratch_folder_is_a_sandbox_crash(project: Path) -> None:
-    with_train(project, "def train(data, budget, seed):\n    open(__file__.replace('train.py', 'notes.txt'), 'w').write('x')\n")
+    with_train(
+        project, "def train(data, budget, seed):\n    open(__file__.replace('train.py', 'notes.txt'), 'w').write('x')\n"
+    )
     [figures] = run_eval(project, check=False)
     assert figures["reason"] == "sandbox" and "scratch folder" in figures["error"]
     assert not (project / "notes.txt").exists()
@@ -229,4 +243,3 @@ def test_a_corpus_smaller_than_the_budget_is_a_stated_warning(tmp_path: Path) ->
 def test_an_unknown_data_source_is_a_clear_error() -> None:
     with pytest.raises(UserError, match="expected 'synthetic', 'text:PATH'"):
         load_corpus("s3://bucket", seed=0, train_bytes=0, val_docs=1, doc_len=2)
-

@@ -52,7 +52,7 @@ def add_entry_on_top(path: Path, entry: str) -> None:
 
     text = path.read_text()
     header, _ = parse(text)
-    path.write_text(header + ("" if header.endswith("\n\n") else "\n") + entry + "\n" + text[len(header):])
+    path.write_text(header + ("" if header.endswith("\n\n") else "\n") + entry + "\n" + text[len(header) :])
 
 
 def test_hooks_go_into_the_common_git_dir_so_worktrees_share_them(hooked: Path) -> None:
@@ -135,7 +135,7 @@ def test_hooks_status_reports_what_is_in_place(hooked: Path, capsys) -> None:
 
 
 def test_the_first_commit_of_a_new_project_is_allowed(tmp_path: Path) -> None:
-    from conftest import TEMPLATE_FILES, REPO
+    from conftest import REPO, TEMPLATE_FILES
 
     repo = tmp_path / "fresh"
     repo.mkdir()
@@ -161,7 +161,11 @@ def test_frozen_toolkit_file_is_refused_without_meta_mode(hooked: Path) -> None:
     (hooked / "justfile").write_text((hooked / "justfile").read_text() + "\n# sneaky\n")
     out = commit(hooked, "justfile")
     assert out.returncode == 1
-    assert "justfile is FROZEN" in out.stderr and "git checkout main -- justfile" in out.stderr and "META_MODE=1" in out.stderr
+    assert (
+        "justfile is FROZEN" in out.stderr
+        and "git checkout main -- justfile" in out.stderr
+        and "META_MODE=1" in out.stderr
+    )
 
 
 def test_meta_mode_from_the_newest_human_journal_entry_allows_frozen_commits(hooked: Path) -> None:
@@ -298,14 +302,16 @@ def test_agent_may_edit_frozen_files_in_meta_mode(project: Path, monkeypatch, ca
     ("rel", "says"),
     [
         ("results.tsv", "is written by the tools only (eval.py appends the rows"),
-        ("RESEARCH_JOURNAL.md", "add a new entry with `just journal \"title\" --observation"),
-        ("meta_journal.md", "`just journal \"title\" --journal meta"),
+        ("RESEARCH_JOURNAL.md", 'add a new entry with `just journal "title" --observation'),
+        ("meta_journal.md", '`just journal "title" --journal meta'),
         ("human_journal.md", "the agent never writes it"),
         (".git/hooks/pre-commit", "inside git's own files"),
         (".git/config", "inside git's own files"),
     ],
 )
-def test_agent_may_not_write_the_record_or_git_even_in_meta_mode(project: Path, monkeypatch, rel: str, says: str, capsys) -> None:
+def test_agent_may_not_write_the_record_or_git_even_in_meta_mode(
+    project: Path, monkeypatch, rel: str, says: str, capsys
+) -> None:
     monkeypatch.setenv("META_MODE", "1")
     code, err = run_agent(hook_input("Write", str(project / rel), project, content=""), capsys)
     assert code == 2 and says in err
@@ -327,7 +333,10 @@ def test_agent_outside_any_project_is_allowed(tmp_path: Path, capsys) -> None:
 
 
 def test_agent_other_tools_pass_and_unreadable_input_blocks(project: Path, capsys) -> None:
-    assert run_agent({"tool_name": "Read", "tool_input": {"file_path": "eval.py"}, "cwd": str(project)}, capsys) == (0, "")
+    assert run_agent({"tool_name": "Read", "tool_input": {"file_path": "eval.py"}, "cwd": str(project)}, capsys) == (
+        0,
+        "",
+    )
     code, err = run_agent("not json", capsys)
     assert code == 2 and "could not read the hook input" in err
     code, err = run_agent({"tool_name": "Edit", "tool_input": {}, "cwd": str(project)}, capsys)
@@ -353,11 +362,21 @@ def test_settings_json_registers_the_hook_for_edit_tools_and_bash(project: Path)
         ("git commit --no-verify -m x", "skipping the git hooks"),
         ("git add -A; git commit -qnm x", "skipping the git hooks"),
         ("git config core.hooksPath /dev/null", "core.hooksPath"),
-        ("just journal 'go ahead' --observation META_MODE --journal human", "human_journal.md is the researcher's journal"),
+        (
+            "just journal 'go ahead' --observation META_MODE --journal human",
+            "human_journal.md is the researcher's journal",
+        ),
     ],
 )
-def test_agent_bash_commands_that_switch_a_guard_off_are_blocked(project: Path, command: str, says: str, capsys) -> None:
-    data = {"tool_name": "Bash", "tool_input": {"command": command}, "cwd": str(project), "hook_event_name": "PreToolUse"}
+def test_agent_bash_commands_that_switch_a_guard_off_are_blocked(
+    project: Path, command: str, says: str, capsys
+) -> None:
+    data = {
+        "tool_name": "Bash",
+        "tool_input": {"command": command},
+        "cwd": str(project),
+        "hook_event_name": "PreToolUse",
+    }
     code, err = run_agent(data, capsys)
     assert code == 2 and says in err
 
@@ -365,12 +384,21 @@ def test_agent_bash_commands_that_switch_a_guard_off_are_blocked(project: Path, 
 @pytest.mark.parametrize(
     "command",
     [
-        "just eval", "git commit -am 'exp(rotary): base 50k'", "git commit -m \"exp(heads): -n 4 heads, --no-verify-free\"",
-        "grep -n 'META_MODE=1' program.md", "git log -n 3", "just journal x --journal meta",
+        "just eval",
+        "git commit -am 'exp(rotary): base 50k'",
+        'git commit -m "exp(heads): -n 4 heads, --no-verify-free"',
+        "grep -n 'META_MODE=1' program.md",
+        "git log -n 3",
+        "just journal x --journal meta",
     ],
 )
 def test_agent_ordinary_bash_commands_pass(project: Path, command: str, capsys) -> None:
-    data = {"tool_name": "Bash", "tool_input": {"command": command}, "cwd": str(project), "hook_event_name": "PreToolUse"}
+    data = {
+        "tool_name": "Bash",
+        "tool_input": {"command": command},
+        "cwd": str(project),
+        "hook_event_name": "PreToolUse",
+    }
     assert run_agent(data, capsys) == (0, "")
 
 
@@ -385,7 +413,7 @@ def test_settings_json_command_finds_the_root_venv_from_root_and_worktrees(proje
     """Run the registered command as Claude Code does: bash, CLAUDE_PROJECT_DIR, the JSON on stdin."""
     shim = project / ".venv" / "bin" / "autoresearch"  # what setup.sh's pip install puts there
     shim.parent.mkdir(parents=True)
-    shim.write_text(f"#!/bin/sh\nPYTHONPATH={SRC} exec {sys.executable} -m autoresearch \"$@\"\n")
+    shim.write_text(f'#!/bin/sh\nPYTHONPATH={SRC} exec {sys.executable} -m autoresearch "$@"\n')
     shim.chmod(0o755)
     wt = worktree(project, "rotary")
     start = project if started_in == "root" else wt
@@ -410,7 +438,9 @@ def test_settings_json_command_finds_the_root_venv_from_root_and_worktrees(proje
     broken = run("model.py")
     assert broken.returncode == 2 and "could not run" in broken.stderr  # edits fail closed
     out = subprocess.run(["bash", "-c", bash], input=data, capture_output=True, text=True, env=env, cwd=start)
-    assert out.returncode == 1 and "could not run" in out.stderr  # shell commands fail open (exit 1: shown to the user), so `bash setup.sh` can still run
+    assert (
+        out.returncode == 1 and "could not run" in out.stderr
+    )  # shell commands fail open (exit 1: shown to the user), so `bash setup.sh` can still run
 
 
 def test_guard_commit_is_quiet_with_nothing_staged(project: Path) -> None:

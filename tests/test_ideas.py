@@ -87,7 +87,7 @@ def test_count_excludes_the_template(project: Path, capsys: pytest.CaptureFixtur
 
 def test_misnamed_idea_file_is_an_error_that_says_how_to_fix(project: Path) -> None:
     (project / "1_ideas" / "notes.md").write_text("x")
-    with pytest.raises(UserError, match="not named YYYY-MM-DD_slug.md; rename it"):
+    with pytest.raises(UserError, match=r"not named YYYY-MM-DD_slug\.md; rename it"):
         ideas.load_ideas(Project.find())
 
 
@@ -117,7 +117,9 @@ def test_critique_opens_a_section_when_the_file_ends_elsewhere(project: Path) ->
 
 
 @pytest.mark.parametrize("args", [[], ["--text", "x", "--file", "c.md"]])
-def test_critique_needs_exactly_one_of_text_and_file(project: Path, capsys: pytest.CaptureFixture, args: list[str]) -> None:
+def test_critique_needs_exactly_one_of_text_and_file(
+    project: Path, capsys: pytest.CaptureFixture, args: list[str]
+) -> None:
     path = ideas.new_idea(Project.find(), "warmup", "Longer warmup").path
     before = path.read_bytes()
     assert main(["idea", "critique", "warmup", *args]) == 1
@@ -146,7 +148,19 @@ def test_rate_and_set_status_edit_the_front_matter(project: Path) -> None:
     assert not [p for p in (project / "1_ideas").iterdir() if p.name.endswith(".tmp")]
 
 
-@pytest.mark.parametrize("title", ["Rotary base: 50k", "A title: with 'quotes'", 'say "hi" # not a comment', "'quoted'", "- a dash", "yes", "123", "{x}"])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Rotary base: 50k",
+        "A title: with 'quotes'",
+        'say "hi" # not a comment',
+        "'quoted'",
+        "- a dash",
+        "yes",
+        "123",
+        "{x}",
+    ],
+)
 def test_a_title_with_yaml_syntax_round_trips_and_keeps_the_look(project: Path, title: str) -> None:
     path = ideas.new_idea(Project.find(), "tricky", title).path
     ideas.set_field(Project.find(), "tricky", "rating", 4)
@@ -174,13 +188,19 @@ def test_set_field_keeps_an_odd_body_byte_for_byte_and_other_fields(project: Pat
     assert "status: done" in after_front and "owner: ana" in after_front
 
 
-@pytest.mark.parametrize(("front", "message"), [
-    ("slug: warmup\ntitle: a: b\n", "line 3: the front matter is not valid YAML"),
-    ("slug: warmup\ntitle: [unclosed\n", "not valid YAML"),
-    ("- a list\n", "not `key: value` lines"),
-    ("slug: warmup\ntitle:\n  nested: x\nstatus: proposed\ncreated: x\nrating:\n", "field 'title' is not a single value"),
-    ("slug: warmup\ntitle: t\n", "lacks status, created, rating"),
-])
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        ("slug: warmup\ntitle: a: b\n", "line 3: the front matter is not valid YAML"),
+        ("slug: warmup\ntitle: [unclosed\n", "not valid YAML"),
+        ("- a list\n", "not `key: value` lines"),
+        (
+            "slug: warmup\ntitle:\n  nested: x\nstatus: proposed\ncreated: x\nrating:\n",
+            "field 'title' is not a single value",
+        ),
+        ("slug: warmup\ntitle: t\n", "lacks status, created, rating"),
+    ],
+)
 def test_a_broken_front_matter_names_the_file_and_the_fix(project: Path, front: str, message: str) -> None:
     path = project / "1_ideas" / "2025-01-01_warmup.md"
     path.write_text(f"---\n{front}---\n\n# body\n")
@@ -189,10 +209,13 @@ def test_a_broken_front_matter_names_the_file_and_the_fix(project: Path, front: 
     assert str(error.value).startswith(str(path))
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("# no front matter\n", "must start with a `---` line"),
-    ("---\nslug: warmup\n# body\n", "no closing `---` line; add it"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("# no front matter\n", "must start with a `---` line"),
+        ("---\nslug: warmup\n# body\n", "no closing `---` line; add it"),
+    ],
+)
 def test_a_missing_front_matter_delimiter_is_named(project: Path, text: str, message: str) -> None:
     path = project / "1_ideas" / "2025-01-01_warmup.md"
     path.write_text(text)
@@ -212,28 +235,68 @@ def test_idea_new_warns_with_the_three_nearest_when_the_idea_was_written_or_trie
     ideas.new_idea(p, "rotary-base", "Rotary base 50k", "A larger rotary base keeps distant positions distinguishable.")
     ideas.new_idea(p, "swiglu", "SwiGLU feed-forward", "A gated MLP lowers val_bpb at equal parameters.")
     ideas.new_idea(p, "dropout-off", "Remove dropout", "One epoch over fresh data cannot overfit.")
-    journal.add_entry(p, "research", "rotary base 50k: within noise", slug="rotary-base",
-                      observation="val_bpb 1.8712 vs 1.8720 over 3 seeds", inference="positions are distinct at the default base")
+    journal.add_entry(
+        p,
+        "research",
+        "rotary base 50k: within noise",
+        slug="rotary-base",
+        observation="val_bpb 1.8712 vs 1.8720 over 3 seeds",
+        inference="positions are distinct at the default base",
+    )
     capsys.readouterr()
-    assert main(["idea", "new", "rotary-50k", "--title", "Rotary base of 50k",
-                 "--hypothesis", "A larger rotary base keeps far-apart positions distinguishable."]) == 0
+    assert (
+        main(
+            [
+                "idea",
+                "new",
+                "rotary-50k",
+                "--title",
+                "Rotary base of 50k",
+                "--hypothesis",
+                "A larger rotary base keeps far-apart positions distinguishable.",
+            ]
+        )
+        == 0
+    )
     out, err = capsys.readouterr()
-    assert out.strip().endswith("_rotary-50k.md") and Path(out.strip()).exists()  # written all the same; stdout is the path
+    assert (
+        out.strip().endswith("_rotary-50k.md") and Path(out.strip()).exists()
+    )  # written all the same; stdout is the path
     lines = err.splitlines()
-    assert lines[0].startswith("warning: 'rotary-50k' is close to what was already written or tried") and len(lines) == 4
+    assert (
+        lines[0].startswith("warning: 'rotary-50k' is close to what was already written or tried") and len(lines) == 4
+    )
     assert lines[1].split()[1:] == ["idea", "rotary-base"] and float(lines[1].split()[0]) >= 0.28
     assert any(line.split()[1] == "journal" and "rotary base 50k: within noise" in line for line in lines[2:])
 
-    assert main(["idea", "new", "ema", "--title", "EMA of the weights",
-                 "--hypothesis", "Evaluating an exponential moving average of the parameters generalises better."]) == 0
+    assert (
+        main(
+            [
+                "idea",
+                "new",
+                "ema",
+                "--title",
+                "EMA of the weights",
+                "--hypothesis",
+                "Evaluating an exponential moving average of the parameters generalises better.",
+            ]
+        )
+        == 0
+    )
     out, err = capsys.readouterr()
     assert out.strip().endswith("_ema.md") and err == ""
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("rating", 0, "out of range"), ("rating", 11, "out of range"), ("rating", "x", "out of range"),
-    ("status", "maybe", "not one of"), ("title", "x", "cannot be set"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("rating", 0, "out of range"),
+        ("rating", 11, "out of range"),
+        ("rating", "x", "out of range"),
+        ("status", "maybe", "not one of"),
+        ("title", "x", "cannot be set"),
+    ],
+)
 def test_set_field_refuses_bad_values_and_writes_nothing(project: Path, field: str, value, message: str) -> None:
     path = ideas.new_idea(Project.find(), "warmup", "Longer warmup").path
     before = path.read_bytes()
@@ -288,7 +351,14 @@ def test_idea_list_shows_rows_and_best_metric(project: Path, capsys: pytest.Capt
     ideas.new_idea(p, "warmup", "Longer warmup")
     ideas.new_idea(p, "other", "Other")
     ideas.add_critique(p, "warmup", text="c")
-    append_rows(project, [result_row(idea="warmup", val_bpb=1.91), result_row(idea="warmup", val_bpb=1.87), result_row(idea="warmup", status="crash")])
+    append_rows(
+        project,
+        [
+            result_row(idea="warmup", val_bpb=1.91),
+            result_row(idea="warmup", val_bpb=1.87),
+            result_row(idea="warmup", status="crash"),
+        ],
+    )
     assert main(["idea", "list"]) == 0
     out = capsys.readouterr().out
     assert "2 ideas (best val_bpb, lower is better)" in out
@@ -298,14 +368,22 @@ def test_idea_list_shows_rows_and_best_metric(project: Path, capsys: pytest.Capt
     assert " 0 " in other and "no" in other
 
 
-def test_table_rows_count_each_ideas_rows_and_take_its_best_per_profile_in_the_metrics_direction(project: Path, result_row) -> None:
+def test_table_rows_count_each_ideas_rows_and_take_its_best_per_profile_in_the_metrics_direction(
+    project: Path, result_row
+) -> None:
     p = Project.find()
     for slug in ("warmup", "other"):
         ideas.new_idea(p, slug, slug.title())
-    append_rows(project, [
-        result_row(idea="warmup", val_bpb=1.91), result_row(idea="warmup", val_bpb=1.87, profile="cuda"),
-        result_row(idea="warmup", val_bpb=1.95), result_row(idea="warmup", status="crash"), result_row(idea="", val_bpb=1.0),
-    ])
+    append_rows(
+        project,
+        [
+            result_row(idea="warmup", val_bpb=1.91),
+            result_row(idea="warmup", val_bpb=1.87, profile="cuda"),
+            result_row(idea="warmup", val_bpb=1.95),
+            result_row(idea="warmup", status="crash"),
+            result_row(idea="", val_bpb=1.0),
+        ],
+    )
     rows = {r.idea.slug: (r.rows, r.best) for r in ideas.table_rows(p, Config.load(p))}
     assert rows == {"warmup": (4, "1.9100 cpu, 1.8700 cuda"), "other": (0, "")}
     pyproject = project / "pyproject.toml"
@@ -327,9 +405,7 @@ def test_idea_list_without_results_is_fine(project: Path, capsys: pytest.Capture
 
 
 def _just() -> str | None:
-    return shutil.which("just") or next(
-        (str(p) for p in (Path(sys.executable).parent / "just",) if p.exists()), None
-    )
+    return shutil.which("just") or next((str(p) for p in (Path(sys.executable).parent / "just",) if p.exists()), None)
 
 
 @pytest.mark.skipif(_just() is None, reason="just is not installed")
@@ -338,13 +414,16 @@ def test_just_idea_keeps_multi_word_arguments(project: Path, tmp_path: Path) -> 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     shim = bin_dir / "autoresearch"
-    shim.write_text(f"#!/bin/sh\nexec {sys.executable} -m autoresearch \"$@\"\n")
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m autoresearch "$@"\n')
     shim.chmod(0o755)
     src = str(Path(ideas.__file__).resolve().parents[1])
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": src}
     run = subprocess.run(
         [_just(), "idea", "two-words", "A title: with 'quotes'", "--hypothesis", "it helps; really"],
-        cwd=project, env=env, capture_output=True, text=True,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stderr
     idea = ideas.parse_idea(ideas.find_idea(Project.find(), "two-words"))

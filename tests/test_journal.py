@@ -75,13 +75,16 @@ def test_add_entry_never_changes_older_bytes(project: Path) -> None:
     assert not [p for p in project.iterdir() if p.name.endswith(".tmp")]
 
 
-@pytest.mark.parametrize(("kw", "message"), [
-    ({"title": " "}, "needs a title"),
-    ({"title": "t"}, "at least one"),
-    ({"title": "t", "observation": "o", "journal": "diary"}, "not one of research, meta, human"),
-    ({"title": "t", "observation": "o", "slug": "nope"}, 'just idea nope "title"'),
-    ({"title": "t", "file": "missing.md"}, "not found"),
-])
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"title": " "}, "needs a title"),
+        ({"title": "t"}, "at least one"),
+        ({"title": "t", "observation": "o", "journal": "diary"}, "not one of research, meta, human"),
+        ({"title": "t", "observation": "o", "slug": "nope"}, 'just idea nope "title"'),
+        ({"title": "t", "file": "missing.md"}, "not found"),
+    ],
+)
 def test_add_entry_refuses_bad_input_and_writes_nothing(project: Path, kw: dict, message: str) -> None:
     before = {name: (project / name).read_bytes() for name in journal.JOURNALS.values()}
     with pytest.raises(UserError, match=re.escape(message)):
@@ -100,7 +103,7 @@ def test_body_from_file_and_stdin(project: Path, monkeypatch: pytest.MonkeyPatch
 
 def test_body_with_an_entry_heading_is_refused(project: Path) -> None:
     (project / "body.md").write_text("fine\n## not fine\n")
-    with pytest.raises(UserError, match="line 2 starts with '##'.*use ###"):
+    with pytest.raises(UserError, match=r"line 2 starts with '##'.*use ###"):
         add(title="a", file="body.md")
 
 
@@ -168,13 +171,17 @@ def test_verify_all_compares_working_copies_with_head(project: Path, capsys: pyt
     assert "RESEARCH_JOURNAL.md: entry '2025-01-02 10:00 UTC · second' was changed" in out
 
 
-def test_verify_all_flags_a_deleted_journal_and_accepts_an_untracked_one(project: Path, capsys: pytest.CaptureFixture) -> None:
+def test_verify_all_flags_a_deleted_journal_and_accepts_an_untracked_one(
+    project: Path, capsys: pytest.CaptureFixture
+) -> None:
     git(project, "rm", "-q", "--cached", "meta_journal.md")
     git(project, "commit", "-qm", "untrack meta")
     (project / "meta_journal.md").write_text("anything\n")
     assert journal.verify_all(Project.find()) == []
     (project / "human_journal.md").unlink()
-    assert journal.verify_all(Project.find()) == ["human_journal.md: deleted; restore it with `git checkout human_journal.md`"]
+    assert journal.verify_all(Project.find()) == [
+        "human_journal.md: deleted; restore it with `git checkout human_journal.md`"
+    ]
 
 
 def test_the_same_entry_twice_in_a_minute_is_a_clear_refusal(project: Path) -> None:

@@ -18,11 +18,12 @@ import pytest
 
 pytestmark = pytest.mark.slow  # every test here runs several real evals (about 3 minutes in all)
 
+from conftest import git, make_project, run_eval
+
 from autoresearch import calibrate, fingerprints, ideas, keep, results, stats, worktrees
 from autoresearch.cli import main
 from autoresearch.config import Config
 from autoresearch.paths import Project
-from conftest import git, make_project, run_eval
 
 PROFILE = "tiny"
 
@@ -135,10 +136,14 @@ def test_a_new_code_hash_with_the_same_numbers_is_refused_by_the_paired_interval
     before = git(proj, "rev-parse", "main")
     assert main(["keep", "reworded"]) == 1
     out = capsys.readouterr().out
-    assert "keep: refused reworded: the paired interval is within-noise" in out and "The branch stays; journaled." in out
+    assert (
+        "keep: refused reworded: the paired interval is within-noise" in out and "The branch stays; journaled." in out
+    )
     rec = record(proj)
     ours, mains = (rec.of_code(code_at(proj, rev), PROFILE) for rev in ("exp/reworded", "main"))
-    assert ours[rec.value].to_list() == mains.filter(mains["row"] <= 2)[rec.value].to_list()  # another hash, the same numbers
+    assert (
+        ours[rec.value].to_list() == mains.filter(mains["row"] <= 2)[rec.value].to_list()
+    )  # another hash, the same numbers
     assert git(proj, "rev-parse", "main") == before
     assert "keep reworded: refused" in (proj / "RESEARCH_JOURNAL.md").read_text()
 
@@ -199,7 +204,7 @@ def test_keep_researcher_prints_the_merge_command_and_merges_nothing(proj: Path,
     before = git(proj, "rev-parse", "main")
     assert main(["keep", "faster"]) == 0
     out = capsys.readouterr().out
-    assert 'keep: faster beats main' in out and 'keep = "researcher": the researcher merges it:' in out
+    assert "keep: faster beats main" in out and 'keep = "researcher": the researcher merges it:' in out
     command = out.split("the researcher merges it:", 1)[1].strip().splitlines()[0].strip()
     assert command.startswith("git merge --no-ff -m ") and command.endswith(" exp/faster")
     assert git(proj, "rev-parse", "main") == before and status_of(proj, "faster") == "implementing"
@@ -250,4 +255,7 @@ def test_keep_refuses_a_branch_that_does_not_exist_or_holds_mains_code(proj: Pat
     (tree / "0_docs" / "problem.md").write_text("thoughts, no code\n")
     git(tree, "commit", "-q", "-am", "notes only")
     assert main(["keep", "notes"]) == 1
-    assert f"exp/notes has the same code as main ({code_at(proj, 'main')}): there is nothing to keep" in capsys.readouterr().err
+    assert (
+        f"exp/notes has the same code as main ({code_at(proj, 'main')}): there is nothing to keep"
+        in capsys.readouterr().err
+    )

@@ -36,7 +36,9 @@ def test_constraints_txt_was_made_from_this_pyproject() -> None:
     tables = [p["project"]["dependencies"], p["project"]["optional-dependencies"], p["tool"]["uv"]]
     digest = hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()[:16]
     first = (REPO / "constraints.txt").read_text().splitlines()[0]
-    assert first == f"# dependencies of pyproject.toml: {digest}", "pyproject.toml's dependencies changed after the lock was made: run `just lock`"
+    assert first == f"# dependencies of pyproject.toml: {digest}", (
+        "pyproject.toml's dependencies changed after the lock was made: run `just lock`"
+    )
     assert all(str(r.specifier).startswith("==") for r in constraints()), "constraints.txt pins every package exactly"
 
 
@@ -71,5 +73,13 @@ def test_the_venv_has_the_locked_versions_and_nothing_unlocked() -> None:
             if key not in needed:
                 needed.add(key)
                 todo.append((req.name, frozenset(req.extras)))
-    unlocked = sorted(needed - {name for name, _ in {(canonicalize_name(r.name), str(r.specifier).removeprefix("==")) for r in constraints()}})
-    assert not unlocked, f"installed but not in constraints.txt: {', '.join(unlocked)}; add them to pyproject.toml and run `just lock`"
+    unlocked = sorted(
+        needed
+        - {
+            name
+            for name, _ in {(canonicalize_name(r.name), str(r.specifier).removeprefix("==")) for r in constraints()}
+        }
+    )
+    assert not unlocked, (
+        f"installed but not in constraints.txt: {', '.join(unlocked)}; add them to pyproject.toml and run `just lock`"
+    )

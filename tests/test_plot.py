@@ -40,14 +40,21 @@ def assert_png(path: Path) -> None:
 
 def use_accuracy(repo: Path) -> None:
     pyproject = repo / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('metric = "val_bpb"', 'metric = "accuracy"').replace('direction = "lower"', 'direction = "higher"'))
+    pyproject.write_text(
+        pyproject.read_text()
+        .replace('metric = "val_bpb"', 'metric = "accuracy"')
+        .replace('direction = "lower"', 'direction = "higher"')
+    )
     (repo / "results.tsv").write_text(results.header("accuracy"))
 
 
 def accuracy_rows(result_row, values: list[float | None], optimum: float | None = None) -> list[dict]:
     rows = []
     for i, value in enumerate(values):
-        row = result_row(idea=f"idea-{i}", status="ok" if value is not None else "crash") | {"optimum": optimum, "gap": None}
+        row = result_row(idea=f"idea-{i}", status="ok" if value is not None else "crash") | {
+            "optimum": optimum,
+            "gap": None,
+        }
         del row["val_bpb"]
         rows.append(row | {"accuracy": value})
     return rows

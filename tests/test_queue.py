@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,10 @@ LABEL = "Q: does a rotary base of 50k help? H: -0.01 bpb"
 
 def test_label_splits_into_question_and_hypothesis():
     assert parse_label(LABEL) == ("does a rotary base of 50k help?", "-0.01 bpb")
-    assert parse_label("Q: lr=3e-4, batch 8? H: loss < 2, within 5 min") == ("lr=3e-4, batch 8?", "loss < 2, within 5 min")
+    assert parse_label("Q: lr=3e-4, batch 8? H: loss < 2, within 5 min") == (
+        "lr=3e-4, batch 8?",
+        "loss < 2, within 5 min",
+    )
 
 
 @pytest.mark.parametrize("label", ["", "does X help?", "Q: does X help?", "H: -0.02", "Q: H: x", "Q: x H:"])
@@ -52,7 +55,9 @@ def test_settings_default_to_auto_when_the_table_is_absent():
 def test_the_template_pyproject_declares_the_queue_settings(project: Path):
     settings = Config.load(Project.find(project)).queue
     assert settings.backend == "auto"
-    assert settings.slurm == SlurmSettings(partition="", gres="gpu:1", time="01:00:00", extra=(), output=".autoresearch/queue")
+    assert settings.slurm == SlurmSettings(
+        partition="", gres="gpu:1", time="01:00:00", extra=(), output=".autoresearch/queue"
+    )
 
 
 @pytest.mark.parametrize(
@@ -118,9 +123,30 @@ def test_add_on_a_tty_asks_before_running_in_the_foreground(project, monkeypatch
 
 def test_the_command_after_double_dash_keeps_its_own_options(monkeypatch):
     seen = {}
-    monkeypatch.setattr(commands, "add", lambda project, command, label, gpu, backend, fg: seen.update(command=command, gpu=gpu) or 0)
+    monkeypatch.setattr(
+        commands, "add", lambda project, command, label, gpu, backend, fg: seen.update(command=command, gpu=gpu) or 0
+    )
     monkeypatch.setattr("autoresearch.cli._here", lambda: (None, None))
-    assert main(["queue", "add", "--label", LABEL, "--gpu", "1", "--", "python", "eval.py", "--profile", "cpu", "--label", "x"]) == 0
+    assert (
+        main(
+            [
+                "queue",
+                "add",
+                "--label",
+                LABEL,
+                "--gpu",
+                "1",
+                "--",
+                "python",
+                "eval.py",
+                "--profile",
+                "cpu",
+                "--label",
+                "x",
+            ]
+        )
+        == 0
+    )
     assert seen == {"command": ["python", "eval.py", "--profile", "cpu", "--label", "x"], "gpu": "1"}
 
 
@@ -136,7 +162,7 @@ def test_summary_is_none_when_no_engine_is_installed(project, monkeypatch, tmp_p
     assert summary(Project.find(project)) == (None, 0)
 
 
-T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
 def job(id: str, label: str, start: datetime | None, end: datetime | None, state: str = "done") -> Job:
@@ -145,14 +171,19 @@ def job(id: str, label: str, start: datetime | None, end: datetime | None, state
 
 def test_a_job_gets_the_rows_with_its_label_written_while_it_ran(project: Path, result_row):
     stamp = lambda dt: dt.isoformat(timespec="seconds")  # noqa: E731
-    append_rows(project, [
-        result_row(label=LABEL, val_bpb=1.9, timestamp=stamp(T0 - timedelta(minutes=30))),  # an earlier job's
-        result_row(label="Q: other? H: x", val_bpb=1.8, timestamp=stamp(T0 + timedelta(minutes=4))),
-        result_row(label=LABEL, val_bpb=1.7, timestamp=stamp(T0 + timedelta(minutes=5))),
-    ])
+    append_rows(
+        project,
+        [
+            result_row(label=LABEL, val_bpb=1.9, timestamp=stamp(T0 - timedelta(minutes=30))),  # an earlier job's
+            result_row(label="Q: other? H: x", val_bpb=1.8, timestamp=stamp(T0 + timedelta(minutes=4))),
+            result_row(label=LABEL, val_bpb=1.7, timestamp=stamp(T0 + timedelta(minutes=5))),
+        ],
+    )
     p = Project.find(project)
     record = results.load(p, Config.load(p))
-    rows = commands.match_rows([job("3", LABEL, T0, T0 + timedelta(minutes=5)), job("4", LABEL, None, None, "queued")], record)
+    rows = commands.match_rows(
+        [job("3", LABEL, T0, T0 + timedelta(minutes=5)), job("4", LABEL, None, None, "queued")], record
+    )
     assert [r["val_bpb"] for r in rows["3"]] == [1.7]
     assert [r["row"] for r in rows["3"]] == [3]
     assert "4" not in rows
@@ -169,7 +200,12 @@ def test_the_metric_cell_shows_one_value_a_mean_or_the_crash():
 def test_queue_subcommands_parse(project, monkeypatch):
     from autoresearch.cli import main as cli
 
-    for argv in (["queue", "status", "--help"], ["queue", "review", "--help"], ["queue", "wait", "--help"], ["queue", "kill", "--help"]):
+    for argv in (
+        ["queue", "status", "--help"],
+        ["queue", "review", "--help"],
+        ["queue", "wait", "--help"],
+        ["queue", "kill", "--help"],
+    ):
         with pytest.raises(SystemExit) as e:
             cli(argv)
         assert e.value.code == 0
@@ -183,5 +219,9 @@ def test_job_ids_must_be_numbers(project, capsys, monkeypatch):
 
 def test_finished_is_done_failed_or_cancelled():
     assert [Job("1", "", s, None, None, "").finished for s in ("queued", "running", "done", "failed", "cancelled")] == [
-        False, False, True, True, True,
+        False,
+        False,
+        True,
+        True,
+        True,
     ]

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shlex
@@ -45,6 +46,7 @@ def last_row(project: Path) -> dict:
     p = Project.find(project)
     return results.load(p, Config.load(p)).rows()[-1]
 
+
 LABEL = "Q: does the wrapper quote \"$HOME\", 'quotes' and a=b? H: the job sees it verbatim"
 
 # `pueue status --json` prints the daemon's State struct with serde_json (pueue/src/client/commands/
@@ -55,33 +57,128 @@ LABEL = "Q: does the wrapper quote \"$HOME\", 'quotes' and a=b? H: the job sees 
 # as serde writes the enums of pueue_lib/src/task.rs (externally tagged) -- not seen in a sample.
 V4 = {
     "tasks": {
-        "0": {"id": 0, "created_at": "2024-07-18T14:55:02.656354132+02:00", "original_command": "ls", "command": "ls",
-              "path": "/PROJECT", "envs": {}, "group": "default", "dependencies": [], "priority": 0, "label": "Q: a? H: b",
-              "status": {"Done": {"enqueued_at": "2024-07-18T14:55:02.656334442+02:00", "start": "2024-07-18T14:55:02.890447203+02:00",
-                                  "end": "2024-07-18T14:55:03.191922436+02:00", "result": "Success"}}},
-        "1": {"id": 1, "created_at": "2024-07-18T14:55:09.965451882+02:00", "original_command": "ls", "command": "ls",
-              "path": "/PROJECT/5_worktrees/x", "envs": {}, "group": "default", "dependencies": [], "priority": 0, "label": None,
-              "status": {"Done": {"enqueued_at": "2024-07-18T14:55:09.965430002+02:00", "start": "2024-07-18T14:55:10.116492792+02:00",
-                                  "end": "2024-07-18T14:55:10.418112074+02:00", "result": {"Failed": 2}}}},
-        "2": {"id": 2, "created_at": "2024-07-18T14:55:16.045036378+02:00", "original_command": "ls", "command": "ls",
-              "path": "/PROJECT", "envs": {}, "group": "default", "dependencies": [], "priority": 0, "label": None,
-              "status": {"Stashed": {"enqueue_at": None}}},
-        "3": {"id": 3, "created_at": "2024-07-18T14:55:23.253045880+02:00", "original_command": "sleep 9000000",
-              "command": "sleep 9000000", "path": "/elsewhere", "envs": {}, "group": "gpu0", "dependencies": [], "priority": 0,
-              "label": None, "status": {"Running": {"enqueued_at": "2024-07-18T14:55:23.253039780+02:00",
-                                                     "start": "2024-07-18T14:55:23.365190551+02:00"}}},
-        "4": {"id": 4, "created_at": "2024-07-18T14:55:52.901140728+02:00", "original_command": "pueue sleep 60",
-              "command": "pueue sleep 60", "path": "/PROJECT", "envs": {}, "group": "gpu1", "dependencies": [], "priority": 0,
-              "label": None, "status": {"Queued": {"enqueued_at": "2024-07-18T14:55:52.901136338+02:00"}}},
-        "5": {"id": 5, "created_at": "2024-07-18T14:56:00.000000000+02:00", "original_command": "sleep 60", "command": "sleep 60",
-              "path": "/PROJECT", "envs": {}, "group": "gpu1", "dependencies": [], "priority": 0, "label": None,
-              "status": {"Done": {"enqueued_at": "2024-07-18T14:56:00.000000000+02:00", "start": "2024-07-18T14:56:01+02:00",
-                                  "end": "2024-07-18T14:56:31+02:00", "result": "Killed"}}},
-        "6": {"id": 6, "created_at": "2024-07-18T14:57:00+02:00", "original_command": "ls", "command": "ls", "path": "/PROJECT",
-              "envs": {}, "group": "gpu0", "dependencies": [], "priority": 0, "label": None,
-              "status": {"Locked": {"previous_status": {"Queued": {"enqueued_at": "2024-07-18T14:57:00+02:00"}}}}},
+        "0": {
+            "id": 0,
+            "created_at": "2024-07-18T14:55:02.656354132+02:00",
+            "original_command": "ls",
+            "command": "ls",
+            "path": "/PROJECT",
+            "envs": {},
+            "group": "default",
+            "dependencies": [],
+            "priority": 0,
+            "label": "Q: a? H: b",
+            "status": {
+                "Done": {
+                    "enqueued_at": "2024-07-18T14:55:02.656334442+02:00",
+                    "start": "2024-07-18T14:55:02.890447203+02:00",
+                    "end": "2024-07-18T14:55:03.191922436+02:00",
+                    "result": "Success",
+                }
+            },
+        },
+        "1": {
+            "id": 1,
+            "created_at": "2024-07-18T14:55:09.965451882+02:00",
+            "original_command": "ls",
+            "command": "ls",
+            "path": "/PROJECT/5_worktrees/x",
+            "envs": {},
+            "group": "default",
+            "dependencies": [],
+            "priority": 0,
+            "label": None,
+            "status": {
+                "Done": {
+                    "enqueued_at": "2024-07-18T14:55:09.965430002+02:00",
+                    "start": "2024-07-18T14:55:10.116492792+02:00",
+                    "end": "2024-07-18T14:55:10.418112074+02:00",
+                    "result": {"Failed": 2},
+                }
+            },
+        },
+        "2": {
+            "id": 2,
+            "created_at": "2024-07-18T14:55:16.045036378+02:00",
+            "original_command": "ls",
+            "command": "ls",
+            "path": "/PROJECT",
+            "envs": {},
+            "group": "default",
+            "dependencies": [],
+            "priority": 0,
+            "label": None,
+            "status": {"Stashed": {"enqueue_at": None}},
+        },
+        "3": {
+            "id": 3,
+            "created_at": "2024-07-18T14:55:23.253045880+02:00",
+            "original_command": "sleep 9000000",
+            "command": "sleep 9000000",
+            "path": "/elsewhere",
+            "envs": {},
+            "group": "gpu0",
+            "dependencies": [],
+            "priority": 0,
+            "label": None,
+            "status": {
+                "Running": {
+                    "enqueued_at": "2024-07-18T14:55:23.253039780+02:00",
+                    "start": "2024-07-18T14:55:23.365190551+02:00",
+                }
+            },
+        },
+        "4": {
+            "id": 4,
+            "created_at": "2024-07-18T14:55:52.901140728+02:00",
+            "original_command": "pueue sleep 60",
+            "command": "pueue sleep 60",
+            "path": "/PROJECT",
+            "envs": {},
+            "group": "gpu1",
+            "dependencies": [],
+            "priority": 0,
+            "label": None,
+            "status": {"Queued": {"enqueued_at": "2024-07-18T14:55:52.901136338+02:00"}},
+        },
+        "5": {
+            "id": 5,
+            "created_at": "2024-07-18T14:56:00.000000000+02:00",
+            "original_command": "sleep 60",
+            "command": "sleep 60",
+            "path": "/PROJECT",
+            "envs": {},
+            "group": "gpu1",
+            "dependencies": [],
+            "priority": 0,
+            "label": None,
+            "status": {
+                "Done": {
+                    "enqueued_at": "2024-07-18T14:56:00.000000000+02:00",
+                    "start": "2024-07-18T14:56:01+02:00",
+                    "end": "2024-07-18T14:56:31+02:00",
+                    "result": "Killed",
+                }
+            },
+        },
+        "6": {
+            "id": 6,
+            "created_at": "2024-07-18T14:57:00+02:00",
+            "original_command": "ls",
+            "command": "ls",
+            "path": "/PROJECT",
+            "envs": {},
+            "group": "gpu0",
+            "dependencies": [],
+            "priority": 0,
+            "label": None,
+            "status": {"Locked": {"previous_status": {"Queued": {"enqueued_at": "2024-07-18T14:57:00+02:00"}}}},
+        },
     },
-    "groups": {"default": {"status": "Running", "parallel_tasks": 1}, "test": {"status": "Running", "parallel_tasks": 1}},
+    "groups": {
+        "default": {"status": "Running", "parallel_tasks": 1},
+        "test": {"status": "Running", "parallel_tasks": 1},
+    },
 }
 # V3: tasks 0, 2 and 3 of pueue/tests/daemon/data/v2.0.0_state.json at tag v3.4.1 (the v3 daemon
 # reads that format; the v3.4.1 Task adds created_at, enqueued_at and priority, with serde
@@ -90,23 +187,81 @@ V4 = {
 # end on the task itself -- written from those definitions, not seen in a sample.
 V3 = {
     "tasks": {
-        "0": {"id": 0, "original_command": "ls", "command": "ls", "path": "/PROJECT", "envs": {}, "group": "default",
-              "dependencies": [], "label": "Q: a? H: b", "status": {"Done": "Success"}, "prev_status": "Queued",
-              "start": "2022-05-09T18:41:29.273563806+02:00", "end": "2022-05-09T18:41:29.473998692+02:00"},
-        "2": {"id": 2, "original_command": "ls", "command": "ls", "path": "/PROJECT",
-              "envs": {"PUEUE_WORKER_ID": "0", "PUEUE_GROUP": "test"}, "group": "test", "dependencies": [], "label": None,
-              "status": "Queued", "prev_status": "Queued", "start": None, "end": None},
-        "3": {"id": 3, "original_command": "ls stash_it", "command": "ls stash_it", "path": "/PROJECT", "envs": {},
-              "group": "default", "dependencies": [], "label": None, "status": {"Stashed": {"enqueue_at": None}},
-              "prev_status": {"Stashed": {"enqueue_at": None}}, "start": None, "end": None},
-        "4": {"id": 4, "original_command": "sleep 60", "command": "sleep 60", "path": "/PROJECT", "envs": {}, "group": "gpu0",
-              "dependencies": [], "label": None, "status": "Running", "prev_status": "Queued",
-              "start": "2022-05-09T18:42:00+02:00", "end": None},
-        "5": {"id": 5, "original_command": "false", "command": "false", "path": "/PROJECT", "envs": {}, "group": "gpu0",
-              "dependencies": [], "label": None, "status": {"Done": {"Failed": 1}}, "prev_status": "Running",
-              "start": "2022-05-09T18:43:00+02:00", "end": "2022-05-09T18:43:02+02:00"},
+        "0": {
+            "id": 0,
+            "original_command": "ls",
+            "command": "ls",
+            "path": "/PROJECT",
+            "envs": {},
+            "group": "default",
+            "dependencies": [],
+            "label": "Q: a? H: b",
+            "status": {"Done": "Success"},
+            "prev_status": "Queued",
+            "start": "2022-05-09T18:41:29.273563806+02:00",
+            "end": "2022-05-09T18:41:29.473998692+02:00",
+        },
+        "2": {
+            "id": 2,
+            "original_command": "ls",
+            "command": "ls",
+            "path": "/PROJECT",
+            "envs": {"PUEUE_WORKER_ID": "0", "PUEUE_GROUP": "test"},
+            "group": "test",
+            "dependencies": [],
+            "label": None,
+            "status": "Queued",
+            "prev_status": "Queued",
+            "start": None,
+            "end": None,
+        },
+        "3": {
+            "id": 3,
+            "original_command": "ls stash_it",
+            "command": "ls stash_it",
+            "path": "/PROJECT",
+            "envs": {},
+            "group": "default",
+            "dependencies": [],
+            "label": None,
+            "status": {"Stashed": {"enqueue_at": None}},
+            "prev_status": {"Stashed": {"enqueue_at": None}},
+            "start": None,
+            "end": None,
+        },
+        "4": {
+            "id": 4,
+            "original_command": "sleep 60",
+            "command": "sleep 60",
+            "path": "/PROJECT",
+            "envs": {},
+            "group": "gpu0",
+            "dependencies": [],
+            "label": None,
+            "status": "Running",
+            "prev_status": "Queued",
+            "start": "2022-05-09T18:42:00+02:00",
+            "end": None,
+        },
+        "5": {
+            "id": 5,
+            "original_command": "false",
+            "command": "false",
+            "path": "/PROJECT",
+            "envs": {},
+            "group": "gpu0",
+            "dependencies": [],
+            "label": None,
+            "status": {"Done": {"Failed": 1}},
+            "prev_status": "Running",
+            "start": "2022-05-09T18:43:00+02:00",
+            "end": "2022-05-09T18:43:02+02:00",
+        },
     },
-    "groups": {"default": {"status": "Running", "parallel_tasks": 1}, "test": {"status": "Paused", "parallel_tasks": 2}},
+    "groups": {
+        "default": {"status": "Running", "parallel_tasks": 1},
+        "test": {"status": "Paused", "parallel_tasks": 2},
+    },
 }
 # `nvidia-smi -L` on a machine with two GPUs, the second split into MIG instances.
 NVIDIA_SMI_L = """GPU 0: NVIDIA H200 (UUID: GPU-5b3b7a2e-0c2d-4a51-9f0e-1d2c3b4a5f60)
@@ -122,8 +277,13 @@ def jobs_of(sample: dict) -> dict[str, tuple[str, str]]:
 
 def test_v4_status_json_becomes_jobs():
     assert jobs_of(V4) == {
-        "0": ("done", "Success"), "1": ("failed", "Failed(2)"), "2": ("stashed", "Stashed"), "3": ("running", "Running"),
-        "4": ("queued", "Queued"), "5": ("cancelled", "Killed"), "6": ("queued", "Locked"),
+        "0": ("done", "Success"),
+        "1": ("failed", "Failed(2)"),
+        "2": ("stashed", "Stashed"),
+        "3": ("running", "Running"),
+        "4": ("queued", "Queued"),
+        "5": ("cancelled", "Killed"),
+        "6": ("queued", "Locked"),
     }
     tasks, groups = parse_status(json.dumps(V4))
     done = task_to_job(tasks[0])
@@ -138,7 +298,10 @@ def test_v4_status_json_becomes_jobs():
 
 def test_v3_status_json_becomes_jobs():
     assert jobs_of(V3) == {
-        "0": ("done", "Success"), "2": ("queued", "Queued"), "3": ("stashed", "Stashed"), "4": ("running", "Running"),
+        "0": ("done", "Success"),
+        "2": ("queued", "Queued"),
+        "3": ("stashed", "Stashed"),
+        "4": ("running", "Running"),
         "5": ("failed", "Failed(1)"),
     }
     tasks, _ = parse_status(json.dumps(V3))
@@ -171,9 +334,17 @@ def test_auto_takes_the_least_loaded_gpu_and_an_index_takes_that_gpu():
 
 
 def test_the_wrapped_command_gives_the_job_its_label_and_gpu_through_a_real_shell(tmp_path: Path):
-    command = [sys.executable, "-c", "import os, sys; print(os.environ['AUTORESEARCH_LABEL']); print(os.environ['CUDA_VISIBLE_DEVICES']); print(sys.argv[1:])", "a b", "$x"]
+    command = [
+        sys.executable,
+        "-c",
+        "import os, sys; print(os.environ['AUTORESEARCH_LABEL']); print(os.environ['CUDA_VISIBLE_DEVICES']); print(sys.argv[1:])",
+        "a b",
+        "$x",
+    ]
     wrapped = wrap(command, LABEL, "1")
-    out = subprocess.run(["sh", "-c", wrapped], capture_output=True, text=True, check=True).stdout.splitlines()  # pueue runs `sh -c`
+    out = subprocess.run(
+        ["sh", "-c", wrapped], capture_output=True, text=True, check=True
+    ).stdout.splitlines()  # pueue runs `sh -c`
     assert out == [LABEL, "1", "['a b', '$x']"]
     assert unwrap(wrapped) == shlex.join(command)
     assert unwrap("env FOO=1 ls") == "env FOO=1 ls"  # a user's own env is left alone
@@ -182,9 +353,24 @@ def test_the_wrapped_command_gives_the_job_its_label_and_gpu_through_a_real_shel
 
 def test_add_arguments_name_label_group_and_working_directory(tmp_path: Path):
     args = add_args(["just", "eval"], LABEL, "gpu1", "1", tmp_path)
-    assert args[:9] == ["pueue", "add", "--print-task-id", "--label", LABEL, "--group", "gpu1", "--working-directory", str(tmp_path)]
+    assert args[:9] == [
+        "pueue",
+        "add",
+        "--print-task-id",
+        "--label",
+        LABEL,
+        "--group",
+        "gpu1",
+        "--working-directory",
+        str(tmp_path),
+    ]
     assert args[9] == "--" and shlex.split(args[10]) == [
-        "env", "CUDA_DEVICE_ORDER=PCI_BUS_ID", "CUDA_VISIBLE_DEVICES=1", f"AUTORESEARCH_LABEL={LABEL}", "just", "eval",
+        "env",
+        "CUDA_DEVICE_ORDER=PCI_BUS_ID",
+        "CUDA_VISIBLE_DEVICES=1",
+        f"AUTORESEARCH_LABEL={LABEL}",
+        "just",
+        "eval",
     ]
     no_gpu = shlex.split(add_args(["just", "eval"], LABEL, "default", None, tmp_path)[-1])
     assert no_gpu == ["env", f"AUTORESEARCH_LABEL={LABEL}", "just", "eval"]
@@ -262,7 +448,7 @@ def test_a_daemon_that_does_not_answer_is_reported(project: Path, tmp_path: Path
     (bin_dir / "pueue").write_text("#!/bin/sh\necho 'Error: Failed to connect to the daemon' >&2\nexit 1\n")
     (bin_dir / "pueue").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    monkeypatch.setattr(sys, "stdin", open(os.devnull))
+    monkeypatch.setattr(sys, "stdin", io.StringIO())  # not a terminal: no question is asked
     assert main(["queue", "add", "--backend", "pueue", "--label", LABEL, "--", "true"]) == 1  # auto would go on to tsp
     err = capsys.readouterr().err
     assert "pueue's daemon is not answering (Error: Failed to connect to the daemon): start it with `pueued -d`" in err

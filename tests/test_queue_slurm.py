@@ -8,6 +8,7 @@ The cluster's eval is the project's fixture eval.py (profile tiny) with a stand-
 
 from __future__ import annotations
 
+import io
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -26,9 +27,11 @@ from autoresearch.queue.slurm import fields_to_job, parse_sacct, parse_scontrol,
 
 REPO = Path(__file__).resolve().parents[1]
 
+
 def last_row(project: Path) -> dict:
     p = Project.find(project)
     return results.load(p, Config.load(p)).rows()[-1]
+
 
 LABEL = "Q: does the queue carry a label with commas, quotes ' and a=b? H: the row's label holds it verbatim"
 
@@ -50,12 +53,24 @@ RECORD = {"id": "1", "label": "Q: x? H: lr=3e-4 Wins=yes", "command": "just eval
 
 def test_sbatch_gets_label_output_settings_and_the_gres_of_a_gpu_job(tmp_path: Path):
     settings = SlurmSettings(partition="gpu", gres="gpu:a100:1", time="00:30:00", extra=("--account=lab", "--qos=low"))
-    args = sbatch_args(["just", "eval", "--seed", "1"], LABEL, settings, "auto", tmp_path / "out", tmp_path, "autoresearch-proj")
+    args = sbatch_args(
+        ["just", "eval", "--seed", "1"], LABEL, settings, "auto", tmp_path / "out", tmp_path, "autoresearch-proj"
+    )
     assert args == [
-        "sbatch", "--parsable", "--job-name=autoresearch-proj", f"--comment={LABEL}",
-        f"--output={tmp_path / 'out' / 'slurm-%j.out'}", f"--chdir={tmp_path}", "--export=ALL",
-        "--partition=gpu", "--time=00:30:00", "--gres=gpu:a100:1", "--account=lab", "--qos=low",
-        "--wrap", "just eval --seed 1",
+        "sbatch",
+        "--parsable",
+        "--job-name=autoresearch-proj",
+        f"--comment={LABEL}",
+        f"--output={tmp_path / 'out' / 'slurm-%j.out'}",
+        f"--chdir={tmp_path}",
+        "--export=ALL",
+        "--partition=gpu",
+        "--time=00:30:00",
+        "--gres=gpu:a100:1",
+        "--account=lab",
+        "--qos=low",
+        "--wrap",
+        "just eval --seed 1",
     ]
 
 
@@ -72,7 +87,10 @@ def test_scontrol_fields_keep_spaces_and_a_label_that_looks_like_fields():
     assert fields["Comment"] == "Q: x? H: lr=3e-4 Wins=yes"
     assert "Wins" not in fields
     assert (fields["JobState"], fields["StartTime"], fields["EndTime"], fields["Partition"]) == (
-        "COMPLETED", "2026-11-29T01:41:00", "2026-11-29T01:41:01", "debug",
+        "COMPLETED",
+        "2026-11-29T01:41:00",
+        "2026-11-29T01:41:01",
+        "debug",
     )
     assert fields["TRES"] == "cpu=1,mem=1M,node=1,billing=1"
     job = fields_to_job(fields, RECORD)
@@ -80,7 +98,9 @@ def test_scontrol_fields_keep_spaces_and_a_label_that_looks_like_fields():
 
 
 def test_a_pending_job_has_no_start_and_says_why_it_waits():
-    fields = parse_scontrol(SCONTROL_LINE.replace("JobState=COMPLETED Reason=None", "JobState=PENDING Reason=Resources"))
+    fields = parse_scontrol(
+        SCONTROL_LINE.replace("JobState=COMPLETED Reason=None", "JobState=PENDING Reason=Resources")
+    )
     job = fields_to_job(fields, RECORD)
     assert (job.state, job.detail, job.start, job.runtime) == ("queued", "PENDING (Resources)", None, None)
 
@@ -94,7 +114,11 @@ def test_sacct_lines_become_fields_and_steps_are_skipped():
         "9|TIMEOUT|2026-11-29T01:43:00|2026-11-29T02:43:00|0:0|test\n"
     )
     jobs = {i: fields_to_job(f, {"id": i, "label": "", "command": ""}) for i, f in parse_sacct(text).items()}
-    assert {i: (j.state, j.runtime) for i, j in jobs.items()} == {"7": ("done", 5.0), "8": ("cancelled", 3.0), "9": ("failed", 3600.0)}
+    assert {i: (j.state, j.runtime) for i, j in jobs.items()} == {
+        "7": ("done", 5.0),
+        "8": ("cancelled", 3.0),
+        "9": ("failed", 3600.0),
+    }
     assert jobs["9"].detail == "TIMEOUT exit 0:0"
 
 
@@ -142,7 +166,9 @@ def test_a_queued_eval_runs_on_slurm_and_its_row_carries_the_label(cluster_proje
     assert job_id.isdigit()
 
     code, out = queue(capsys, "wait", "--backend", "slurm", job_id)
-    assert code == 0, out + make_backend(Project.find(cluster_project), "slurm").output.joinpath(f"slurm-{job_id}.out").read_text()
+    assert code == 0, (
+        out + make_backend(Project.find(cluster_project), "slurm").output.joinpath(f"slurm-{job_id}.out").read_text()
+    )
     assert f"job {job_id}: done" in out
 
     row = last_row(cluster_project)
@@ -174,7 +200,19 @@ def test_a_job_sees_its_label_and_its_gpu_and_follow_prints_its_output(cluster_p
 
 
 def test_kill_cancels_a_running_job_and_status_shows_it_cancelled(cluster_project: Path, capsys):
-    code, out = queue(capsys, "add", "--backend", "slurm", "--gpu", "none", "--label", "Q: can a job be killed? H: yes", "--", "sleep", "300")
+    code, out = queue(
+        capsys,
+        "add",
+        "--backend",
+        "slurm",
+        "--gpu",
+        "none",
+        "--label",
+        "Q: can a job be killed? H: yes",
+        "--",
+        "sleep",
+        "300",
+    )
     job_id = out.splitlines()[0].strip()
     until(lambda: state_of(cluster_project, job_id) == "running", 30, f"job {job_id} to run")
 
@@ -184,7 +222,10 @@ def test_kill_cancels_a_running_job_and_status_shows_it_cancelled(cluster_projec
 
     code, out = queue(capsys, "status", "--backend", "slurm")
     rows = [line for line in out.splitlines() if line.strip()[:1].isdigit()]
-    assert len(rows) == 1 and [c.strip() for c in rows[0].split("│")[:2]] == [job_id, "cancelled"]  # this project's jobs only
+    assert len(rows) == 1 and [c.strip() for c in rows[0].split("│")[:2]] == [
+        job_id,
+        "cancelled",
+    ]  # this project's jobs only
 
     code, out = queue(capsys, "kill", "--backend", "slurm", job_id)
     assert code == 1 and "already ended (cancelled)" in out
@@ -215,9 +256,10 @@ def test_an_unreachable_controller_is_reported_not_hidden(project: Path, monkeyp
     if why_not():
         pytest.skip(why_not())
     conf = tmp_path / "slurm.conf"
-    conf.write_text("ClusterName=nowhere\nSlurmctldHost=localhost\nSlurmctldPort=1\nNodeName=localhost\nPartitionName=p Nodes=localhost\n")
+    conf.write_text(
+        "ClusterName=nowhere\nSlurmctldHost=localhost\nSlurmctldPort=1\nNodeName=localhost\nPartitionName=p Nodes=localhost\n"
+    )
     monkeypatch.setenv("SLURM_CONF", str(conf))
-    monkeypatch.setattr(sys, "stdin", open("/dev/null"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO())  # not a terminal: no question is asked
     code, out = queue(capsys, "add", "--backend", "slurm", "--label", LABEL, "--", "true")
     assert code == 1 and "nothing was queued: Slurm's controller is not answering" in out
-

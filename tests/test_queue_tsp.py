@@ -152,7 +152,9 @@ def test_two_jobs_queued_back_to_back_run_one_after_the_other_and_their_rows_car
 
 
 @real
-def test_review_pairs_each_hypothesis_with_its_observed_metric_and_its_gain_over_its_parent(tsp_project: Path, capfd, monkeypatch):
+def test_review_pairs_each_hypothesis_with_its_observed_metric_and_its_gain_over_its_parent(
+    tsp_project: Path, capfd, monkeypatch
+):
     monkeypatch.setenv("FAKE_EVAL_SECONDS", "0.2")
     monkeypatch.setenv("FAKE_EVAL_METRIC", "1.45")
     first = add(capfd, A)  # main's code: the parent of the experiment below
@@ -219,7 +221,10 @@ def test_the_queue_outlives_the_shell_that_queued_it(tsp_project: Path, capfd):
     and fresh shells see it and wait for it."""
     shell = subprocess.Popen(
         ["bash", "-c", f'{CLI} queue add --label "{A}" -- {" ".join(EVAL)} && sleep 60'],
-        cwd=tsp_project, stdout=subprocess.PIPE, text=True, start_new_session=True,
+        cwd=tsp_project,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     job_id = shell.stdout.readline().strip()
     os.killpg(shell.pid, signal.SIGKILL)
@@ -227,7 +232,9 @@ def test_the_queue_outlives_the_shell_that_queued_it(tsp_project: Path, capfd):
     assert job_id.isdigit()
     fresh = subprocess.run(["bash", "-c", f"{CLI} queue status"], cwd=tsp_project, capture_output=True, text=True)
     assert A in fresh.stdout and line_of(fresh.stdout, job_id)
-    waited = subprocess.run(["bash", "-c", f"{CLI} queue wait {job_id}"], cwd=tsp_project, capture_output=True, text=True)
+    waited = subprocess.run(
+        ["bash", "-c", f"{CLI} queue wait {job_id}"], cwd=tsp_project, capture_output=True, text=True
+    )
     assert waited.returncode == 0 and f"job {job_id}: done" in waited.stdout
     assert [r["label"] for r in rows(tsp_project)] == [A]
 
@@ -286,8 +293,12 @@ def test_with_two_gpus_the_queue_runs_two_jobs_at_once_each_on_its_own_gpu(tsp_p
     ids = [add(capfd, A, "sh", "-c", show), add(capfd, B, "sh", "-c", show)]
     none = add(capfd, A, "sh", "-c", show, gpu="none")
     assert queue(capfd, "wait")[0] == 0
-    slots = subprocess.run([find_tsp(), "-S"], env={**os.environ, "TS_SOCKET": str(tsp_project / QUEUE_DIR / SOCKET)},
-                           capture_output=True, text=True).stdout.strip()
+    slots = subprocess.run(
+        [find_tsp(), "-S"],
+        env={**os.environ, "TS_SOCKET": str(tsp_project / QUEUE_DIR / SOCKET)},
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     assert slots == "2"
     logs = [queue(capfd, "log", i)[1] for i in ids]
     gpus = [re.search(r"cvd=\[(\d)\]", log)[1] for log in logs]
@@ -300,7 +311,9 @@ def test_with_two_gpus_the_queue_runs_two_jobs_at_once_each_on_its_own_gpu(tsp_p
 
 
 @real
-def test_auto_takes_task_spooler_when_pueue_is_absent_and_status_says_which(project: Path, capfd, monkeypatch, tmp_path):
+def test_auto_takes_task_spooler_when_pueue_is_absent_and_status_says_which(
+    project: Path, capfd, monkeypatch, tmp_path
+):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "tsp").symlink_to(find_tsp())
@@ -316,7 +329,9 @@ def test_auto_takes_task_spooler_when_pueue_is_absent_and_status_says_which(proj
     assert not (project / QUEUE_DIR / SOCKET).exists()  # looking does not start a server
 
 
-def test_auto_without_any_engine_names_each_install_command_and_the_foreground_run(project, capfd, monkeypatch, tmp_path):
+def test_auto_without_any_engine_names_each_install_command_and_the_foreground_run(
+    project, capfd, monkeypatch, tmp_path
+):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     monkeypatch.setenv("PATH", str(bin_dir))
@@ -324,7 +339,9 @@ def test_auto_without_any_engine_names_each_install_command_and_the_foreground_r
     code, out = queue(capfd, "add", "--label", A, "--", "true")
     assert code == 1
     first = out.splitlines()[0]
-    assert first.startswith("autoresearch: nothing was queued: no queue engine can take jobs here: pueue is not installed")
+    assert first.startswith(
+        "autoresearch: nothing was queued: no queue engine can take jobs here: pueue is not installed"
+    )
     for needed in ("cargo install --locked pueue", "apt-get install task-spooler", "Slurm's", "login node"):
         assert needed in first
     assert "--foreground" in out
@@ -345,7 +362,9 @@ def test_a_ts_command_counts_only_when_it_is_task_spooler(tmp_path: Path, monkey
 
 
 @real
-def test_the_dashboard_counts_waiting_running_and_finished_jobs_not_yet_journaled(tsp_project: Path, capfd, monkeypatch):
+def test_the_dashboard_counts_waiting_running_and_finished_jobs_not_yet_journaled(
+    tsp_project: Path, capfd, monkeypatch
+):
     from rich.console import Console
 
     from autoresearch.queue import summary

@@ -26,7 +26,9 @@ def schema_table() -> str:
 def test_the_readme_results_table_matches_the_schema() -> None:
     found = SECTION.search(README.read_text())
     assert found, "README.md has no <!-- schema:start --> ... <!-- schema:end --> section"
-    assert found.group(1) == schema_table(), "README.md's results table is stale: run `python tests/test_readme.py` and paste its output"
+    assert found.group(1) == schema_table(), (
+        "README.md's results table is stale: run `python tests/test_readme.py` and paste its output"
+    )
 
 
 if __name__ == "__main__":

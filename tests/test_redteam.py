@@ -25,10 +25,6 @@ ENTRY_A = "## 2025-01-01 10:00 UTC · first\n\n**Observation:** a\n"
 ENTRY_B = "## 2025-01-02 10:00 UTC · second\n\n**Observation:** b\n"
 
 
-
-
-
-
 def git(repo: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env=env)
 
@@ -66,7 +62,10 @@ def test_editing_eval_and_committing_is_refused(hooked: Path, capsys) -> None:
     (hooked / "eval.py").write_text((hooked / "eval.py").read_text().replace("DATA_SEED = 1337", "DATA_SEED = 7"))
     out = commit(hooked, "eval.py")
     assert out.returncode == 1
-    assert "eval.py is FROZEN (program.md, 'Which files you may touch') and META_MODE is off: undo the change with `git checkout main -- eval.py`" in out.stderr
+    assert (
+        "eval.py is FROZEN (program.md, 'Which files you may touch') and META_MODE is off: undo the change with `git checkout main -- eval.py`"
+        in out.stderr
+    )
     code, text = check_lines(capsys)
     assert code == 1 and text.startswith("eval.py: FROZEN")
 
@@ -75,7 +74,9 @@ def test_editing_an_old_journal_entry_is_refused_and_flagged(hooked: Path, capsy
     journal = hooked / "RESEARCH_JOURNAL.md"
     journal.write_text(with_entries(hooked, ENTRY_B, ENTRY_A))
     assert commit(hooked, "RESEARCH_JOURNAL.md").returncode == 0
-    journal.write_text(with_entries(hooked, ENTRY_B, ENTRY_A.replace("**Observation:** a", "**Observation:** a, as predicted")))
+    journal.write_text(
+        with_entries(hooked, ENTRY_B, ENTRY_A.replace("**Observation:** a", "**Observation:** a, as predicted"))
+    )
     code, text = check_lines(capsys)
     assert code == 1 and "RESEARCH_JOURNAL.md: APPEND-ONLY: entry '2025-01-01 10:00 UTC · first' was changed" in text
     out = commit(hooked, "RESEARCH_JOURNAL.md")
@@ -92,7 +93,10 @@ def test_reordering_journal_entries_is_refused(hooked: Path, capsys) -> None:
     assert commit(hooked, "RESEARCH_JOURNAL.md").returncode == 0
     journal.write_text(with_entries(hooked, ENTRY_A, ENTRY_B))
     out = commit(hooked, "RESEARCH_JOURNAL.md")
-    assert out.returncode == 1 and "was moved out of order; restore it with `git checkout RESEARCH_JOURNAL.md`" in out.stderr
+    assert (
+        out.returncode == 1
+        and "was moved out of order; restore it with `git checkout RESEARCH_JOURNAL.md`" in out.stderr
+    )
     assert check_lines(capsys)[0] == 1
 
 
@@ -105,19 +109,35 @@ def test_committing_results_from_a_worktree_is_refused(hooked: Path) -> None:
         f.write(format_line(row(hooked, val_bpb=0.5, description="a great result")))
     out = commit(wt, "results.tsv")
     assert out.returncode == 1
-    assert "results.tsv is GLOBAL (program.md, 'Which files you may touch'): it is committed only from the main checkout, not from worktree 5_worktrees/rotary" in out.stderr
+    assert (
+        "results.tsv is GLOBAL (program.md, 'Which files you may touch'): it is committed only from the main checkout, not from worktree 5_worktrees/rotary"
+        in out.stderr
+    )
     assert "drop it here with `git checkout HEAD -- results.tsv`" in out.stderr
 
 
 def test_a_claude_code_edit_of_program_md_is_blocked(project: Path) -> None:
     data = {
-        "session_id": "abc123", "transcript_path": "/tmp/t.jsonl", "cwd": str(project), "permission_mode": "default",
-        "hook_event_name": "PreToolUse", "tool_name": "Edit", "tool_use_id": "toolu_01",
-        "tool_input": {"file_path": str(project / "program.md"), "old_string": "Never touch", "new_string": "Feel free to touch"},
+        "session_id": "abc123",
+        "transcript_path": "/tmp/t.jsonl",
+        "cwd": str(project),
+        "permission_mode": "default",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Edit",
+        "tool_use_id": "toolu_01",
+        "tool_input": {
+            "file_path": str(project / "program.md"),
+            "old_string": "Never touch",
+            "new_string": "Feel free to touch",
+        },
     }
     out = subprocess.run(
-        [sys.executable, "-m", "autoresearch", "guard", "agent"], input=json.dumps(data), capture_output=True, text=True,
-        cwd=project, env=hook_env(),
+        [sys.executable, "-m", "autoresearch", "guard", "agent"],
+        input=json.dumps(data),
+        capture_output=True,
+        text=True,
+        cwd=project,
+        env=hook_env(),
     )
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr == (
@@ -134,7 +154,9 @@ def test_loosening_the_taxonomy_in_pyproject_does_not_loosen_the_guards(hooked: 
     assert out.returncode == 1 and "pyproject.toml is FROZEN" in out.stderr and "eval.py is FROZEN" in out.stderr
     from autoresearch.guard import agent_problem
 
-    assert "eval.py is FROZEN" in agent_problem({"tool_name": "Edit", "tool_input": {"file_path": "eval.py"}, "cwd": str(hooked)})
+    assert "eval.py is FROZEN" in agent_problem(
+        {"tool_name": "Edit", "tool_input": {"file_path": "eval.py"}, "cwd": str(hooked)}
+    )
     code, text = check_lines(capsys)
     assert code == 1 and "eval.py: FROZEN" in text and "pyproject.toml: FROZEN" in text
 
@@ -165,7 +187,9 @@ def keyed(hooked: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
 
 
 def sh(repo: Path, command: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", command], cwd=repo, capture_output=True, text=True, env=env or hook_env(), check=False)
+    return subprocess.run(
+        ["bash", "-c", command], cwd=repo, capture_output=True, text=True, env=env or hook_env(), check=False
+    )
 
 
 def short_head(repo: Path) -> str:
@@ -175,7 +199,7 @@ def short_head(repo: Path) -> str:
 def acknowledge_advice(commit: str) -> str:
     return (
         f"a commit cannot be undone: if you, the researcher, accept it, acknowledge it with "
-        f"`just journal \"acknowledge {commit}\" --journal human --observation \"acknowledge: {commit} <why>\"`"
+        f'`just journal "acknowledge {commit}" --journal human --observation "acknowledge: {commit} <why>"`'
     )
 
 
@@ -225,7 +249,11 @@ def test_a_typed_row_with_an_invented_key_id_is_only_a_warning(keyed: Path, caps
     with (keyed / "results.tsv").open("a") as f:
         f.write(format_line(row(keyed, val_bpb=0.5), sig="1a2b3c4d:" + "0" * 32))
     code, text = check_lines(capsys)
-    assert code == 0 and "results.tsv: line 2 is signed with a key this machine does not have" in text and "or forged with an invented key id" in text
+    assert (
+        code == 0
+        and "results.tsv: line 2 is signed with a key this machine does not have" in text
+        and "or forged with an invented key id" in text
+    )
 
 
 def test_a_row_appended_by_echo_is_flagged(keyed: Path, capsys) -> None:
@@ -240,7 +268,9 @@ def test_a_row_appended_by_echo_is_flagged(keyed: Path, capsys) -> None:
     )
 
 
-def test_a_row_copied_from_another_project_on_this_machine_is_flagged_by_its_commit(keyed: Path, tmp_path: Path, capsys) -> None:
+def test_a_row_copied_from_another_project_on_this_machine_is_flagged_by_its_commit(
+    keyed: Path, tmp_path: Path, capsys
+) -> None:
     from conftest import make_project
     from records import append_row
 
@@ -268,11 +298,18 @@ def test_eval_committed_with_no_verify_is_named_and_main_is_not_advised(keyed: P
     append_row(keyed)
     code, text = check_lines(capsys)
     lines = text.splitlines()
-    assert code == 1 and (
-        f"commit {bad} ('tweak eval'): changed FROZEN files (eval.py) and has no Meta-Mode trailer (the prepare-commit-msg hook writes one "
-        f"when META_MODE is on): made without META_MODE, or with the hooks skipped; rows made with it are not trusted; {acknowledge_advice(bad)}"
-    ) in lines
-    assert any(line.startswith("warning: results.tsv: line 2 has eval_hash") and "matches no authorised version" in line for line in lines)
+    assert (
+        code == 1
+        and (
+            f"commit {bad} ('tweak eval'): changed FROZEN files (eval.py) and has no Meta-Mode trailer (the prepare-commit-msg hook writes one "
+            f"when META_MODE is on): made without META_MODE, or with the hooks skipped; rows made with it are not trusted; {acknowledge_advice(bad)}"
+        )
+        in lines
+    )
+    assert any(
+        line.startswith("warning: results.tsv: line 2 has eval_hash") and "matches no authorised version" in line
+        for line in lines
+    )
     assert any("do not merge it until the researcher has settled them" in line for line in lines)
     assert not any("merge main into it" in line for line in lines)
 
@@ -284,11 +321,15 @@ def test_a_frozen_change_reached_by_a_fast_forward_merge_is_named(keyed: Path, c
     assert git(wt, "add", "eval.py").returncode == 0
     assert git(wt, "commit", "-q", "--no-verify", "-m", "tweak eval on the branch", env=hook_env()).returncode == 0
     bad = short_head(wt)
-    assert git(keyed, "merge", "-q", "--ff-only", "exp/rotary", env=hook_env()).returncode == 0  # no commit made, so no hook ran
+    assert (
+        git(keyed, "merge", "-q", "--ff-only", "exp/rotary", env=hook_env()).returncode == 0
+    )  # no commit made, so no hook ran
     code, text = check_lines(capsys)
-    assert code == 1 and (
-        f"commit {bad} ('tweak eval on the branch'): changed FROZEN files (eval.py) and has no Meta-Mode trailer"
-    ) in text
+    assert (
+        code == 1
+        and (f"commit {bad} ('tweak eval on the branch'): changed FROZEN files (eval.py) and has no Meta-Mode trailer")
+        in text
+    )
 
 
 def test_a_hand_typed_meta_mode_trailer_is_flagged(keyed: Path, capsys) -> None:
@@ -299,22 +340,31 @@ def test_a_hand_typed_meta_mode_trailer_is_flagged(keyed: Path, capsys) -> None:
     bad = short_head(keyed)
     assert "Meta-Mode: on" in git(keyed, "log", "-1", "--format=%B").stdout
     code, text = check_lines(capsys)
-    assert code == 1 and (
-        f"commit {bad} ('tweak eval'): changed FROZEN files (eval.py) and its Meta-Mode trailer was not written by the hook "
-        "(typed by hand or copied from another commit); rows made with it are not trusted"
-    ) in text
+    assert (
+        code == 1
+        and (
+            f"commit {bad} ('tweak eval'): changed FROZEN files (eval.py) and its Meta-Mode trailer was not written by the hook "
+            "(typed by hand or copied from another commit); rows made with it are not trusted"
+        )
+        in text
+    )
 
 
 def test_a_trailer_copied_from_a_real_meta_mode_commit_is_flagged(keyed: Path, capsys) -> None:
     (keyed / "eval.py").write_text((keyed / "eval.py").read_text() + "# asked for\n")
     assert commit(keyed, "eval.py", env=hook_env(META_MODE="1")).returncode == 0
-    real = [line for line in git(keyed, "log", "-1", "--format=%B").stdout.splitlines() if line.startswith("Meta-Mode:")]
+    real = [
+        line for line in git(keyed, "log", "-1", "--format=%B").stdout.splitlines() if line.startswith("Meta-Mode:")
+    ]
     assert len(real) == 1
     (keyed / "eval.py").write_text((keyed / "eval.py").read_text() + "# easier\n")
     assert git(keyed, "add", "eval.py").returncode == 0
     assert git(keyed, "commit", "-q", "--no-verify", "-m", "tweak eval", "-m", real[0], env=hook_env()).returncode == 0
     code, text = check_lines(capsys)
-    assert code == 1 and "its Meta-Mode trailer was not written by the hook (typed by hand or copied from another commit)" in text
+    assert (
+        code == 1
+        and "its Meta-Mode trailer was not written by the hook (typed by hand or copied from another commit)" in text
+    )
 
 
 def test_only_the_researcher_acknowledges_and_then_check_is_green(keyed: Path, capsys) -> None:
@@ -326,8 +376,24 @@ def test_only_the_researcher_acknowledges_and_then_check_is_green(keyed: Path, c
     bad = short_head(keyed)
     assert check_lines(capsys)[0] == 1
     prescribed = f'just journal "acknowledge {bad}" --journal human --observation "acknowledge: {bad} only a comment"'
-    assert "human_journal.md is the researcher's journal" in agent_problem({"tool_name": "Bash", "tool_input": {"command": prescribed}, "cwd": str(keyed)})
-    assert main(["journal", "add", "--title", f"acknowledge {bad}", "--journal", "human", "--observation", f"acknowledge: {bad} only a comment"]) == 0
+    assert "human_journal.md is the researcher's journal" in agent_problem(
+        {"tool_name": "Bash", "tool_input": {"command": prescribed}, "cwd": str(keyed)}
+    )
+    assert (
+        main(
+            [
+                "journal",
+                "add",
+                "--title",
+                f"acknowledge {bad}",
+                "--journal",
+                "human",
+                "--observation",
+                f"acknowledge: {bad} only a comment",
+            ]
+        )
+        == 0
+    )
     code, text = check_lines(capsys)
     assert code == 0 and text.splitlines()[0].startswith("note: acknowledged in human_journal.md (")
     assert f"only a comment): commit {bad} ('tweak eval'): changed FROZEN files (eval.py)" in text
@@ -349,4 +415,9 @@ def test_the_journal_repair_check_prescribes_passes_the_hooks_and_check_is_green
     out = commit(keyed, "RESEARCH_JOURNAL.md")
     assert out.returncode == 0, out.stderr  # refused before: "entry ... was changed"
     code, text = check_lines(capsys)
-    assert code == 0 and text.endswith("check: ok\n") and "was changed by commit" in text and "and put back by commit" in text
+    assert (
+        code == 0
+        and text.endswith("check: ok\n")
+        and "was changed by commit" in text
+        and "and put back by commit" in text
+    )

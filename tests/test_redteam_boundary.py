@@ -31,12 +31,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from autoresearch.evaluate import sandbox
 from conftest import git, run_eval
 
+from autoresearch.evaluate import sandbox
+
 LANDLOCK = sandbox.probe().abi is not None
-needs_landlock = pytest.mark.skipif(not LANDLOCK, reason="this kernel has no Landlock: the training process is not confined")
+needs_landlock = pytest.mark.skipif(
+    not LANDLOCK, reason="this kernel has no Landlock: the training process is not confined"
+)
 
 HONEST = (Path(__file__).parent / "fixtures" / "train.py").read_text()
 
@@ -44,8 +46,12 @@ HONEST = (Path(__file__).parent / "fixtures" / "train.py").read_text()
 def attack(repo: Path, code: str, before_train: str = "") -> None:
     """train.py = the honest fixture trainer, with `code` run inside train() before it trains (and
     `before_train` at import time)."""
-    source = HONEST.replace("def train(data: TrainData, budget: Budget, seed: int) -> nn.Module:\n",
-                            "def train(data: TrainData, budget: Budget, seed: int) -> nn.Module:\n" + textwrap.indent(textwrap.dedent(code), "    ") + "\n")
+    source = HONEST.replace(
+        "def train(data: TrainData, budget: Budget, seed: int) -> nn.Module:\n",
+        "def train(data: TrainData, budget: Budget, seed: int) -> nn.Module:\n"
+        + textwrap.indent(textwrap.dedent(code), "    ")
+        + "\n",
+    )
     (repo / "train.py").write_text(textwrap.dedent(before_train) + "\n" + source)
     git(repo, "commit", "-qam", "an attack")
 
@@ -56,14 +62,20 @@ def row_text(repo: Path) -> str:
 
 def test_patching_the_loss_function_does_not_move_the_number(project: Path) -> None:
     honest = run_eval(project)[0]["value_exact"]
-    attack(project, "", before_train="import torch\ntorch.nn.functional.cross_entropy = lambda *a, **k: torch.tensor(0.0, requires_grad=True)\n")
+    attack(
+        project,
+        "",
+        before_train="import torch\ntorch.nn.functional.cross_entropy = lambda *a, **k: torch.tensor(0.0, requires_grad=True)\n",
+    )
     patched = run_eval(project, check=False)[0]
     assert patched["status"] == "ok" and patched["value_exact"] != "0.0"
     assert float(patched["value_exact"]) >= float(honest) - 1e-9  # it could not train, so it is no better
 
 
 def test_resetting_the_budget_counter_gets_no_more_data(project: Path) -> None:
-    attack(project, """
+    attack(
+        project,
+        """
         extra = 0
         while True:
             if data.next_batch(BATCH) is None:
@@ -71,7 +83,8 @@ def test_resetting_the_budget_counter_gets_no_more_data(project: Path) -> None:
                 extra += 1
                 if extra > 20:
                     break
-    """)
+    """,
+    )
     [figures] = run_eval(project)
     assert figures["status"] == "ok" and figures["used"] == 4096 and figures["steps"] == 4096 // (4 * 32)
 
@@ -83,14 +96,17 @@ def test_an_oversized_batch_request_is_a_crash_not_more_data(project: Path) -> N
 
 
 def test_disarming_the_alarm_and_stopping_the_clock_is_still_a_timeout(project: Path) -> None:
-    attack(project, """
+    attack(
+        project,
+        """
         import signal, time
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, signal.SIG_IGN)
         real_sleep = time.sleep
         time.perf_counter = time.monotonic = time.time = lambda: 0.0
         real_sleep(30)
-    """)
+    """,
+    )
     started = time.monotonic()
     [figures] = run_eval(project, "--profile", "short", check=False)
     assert figures["reason"] == "timeout" and time.monotonic() - started < 25
@@ -106,12 +122,16 @@ def test_appending_a_forged_row_from_train_py_is_a_sandbox_crash(project: Path) 
 
 
 def test_an_exit_handler_that_rewrites_the_results_cannot(project: Path) -> None:
-    attack(project, "", before_train="""
+    attack(
+        project,
+        "",
+        before_train="""
         import atexit, pathlib
         def rewrite():
             pathlib.Path(__file__).with_name('results.tsv').write_text('commit\\tval_bpb\\n')
         atexit.register(rewrite)
-    """)
+    """,
+    )
     [figures] = run_eval(project, check=False)
     text = row_text(project)
     assert text.count("\n") == 2 and text.split("\t")[0] == "commit"  # the header and this run's row
@@ -144,17 +164,22 @@ def test_reading_the_data_cache_the_signing_key_or_the_generator_is_a_sandbox_cr
 
 def test_a_folder_named_autoresearch_or_a_sitecustomize_shadows_nothing(project: Path) -> None:
     (project / "autoresearch").mkdir()
-    (project / "autoresearch" / "__init__.py").write_text("open(__file__ + '.ran', 'w'); raise SystemExit('shadowed')\n")
+    (project / "autoresearch" / "__init__.py").write_text(
+        "open(__file__ + '.ran', 'w'); raise SystemExit('shadowed')\n"
+    )
     (project / "sitecustomize.py").write_text("open(__file__ + '.ran', 'w')\n")
     git(project, "add", "-A")
     git(project, "commit", "-qm", "shadows")
     [figures] = run_eval(project)
     assert figures["status"] == "ok"
-    assert not (project / "autoresearch" / "__init__.py.ran").exists() and not (project / "sitecustomize.py.ran").exists()
+    assert (
+        not (project / "autoresearch" / "__init__.py.ran").exists() and not (project / "sitecustomize.py.ran").exists()
+    )
 
 
 def test_a_model_that_reads_the_future_is_a_leak(project: Path) -> None:
-    (project / "train.py").write_text(textwrap.dedent("""
+    (project / "train.py").write_text(
+        textwrap.dedent("""
         import torch
         import torch.nn.functional as F
 
@@ -165,7 +190,8 @@ def test_a_model_that_reads_the_future_is_a_leak(project: Path) -> None:
         def train(data, budget, seed):
             data.next_batch(1)
             return Peek()
-    """))
+    """)
+    )
     git(project, "commit", "-qam", "peek")
     [figures] = run_eval(project, check=False)
     assert figures["reason"] == "leak" and "the model reads the future" in figures["error"]
@@ -179,7 +205,8 @@ def test_a_memorised_split_blended_with_an_honest_model_is_a_leak(project: Path)
 
     val = load_corpus("synthetic", 1337, 4_000_000, 8, 33).val  # the fixture's split (what a peek at the cache gives)
     np.save(project / "memory.npy", val)
-    (project / "train.py").write_text(textwrap.dedent("""
+    (project / "train.py").write_text(
+        textwrap.dedent("""
         import math
         from pathlib import Path
 
@@ -202,7 +229,8 @@ def test_a_memorised_split_blended_with_an_honest_model_is_a_leak(project: Path)
         def train(data, budget, seed):
             data.next_batch(1)
             return Blend()
-    """))
+    """)
+    )
     git(project, "add", "-A")
     git(project, "commit", "-qm", "memorise")
     [figures] = run_eval(project, check=False)
@@ -213,8 +241,12 @@ def test_a_memorised_split_blended_with_an_honest_model_is_a_leak(project: Path)
 def test_editing_eval_py_during_a_run_is_a_tamper_crash(project: Path) -> None:
     attack(project, "import time; time.sleep(5)")
     summary = project / ".summary.json"
-    proc = subprocess.Popen([sys.executable, "eval.py", "--summary", str(summary)], cwd=project,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "eval.py", "--summary", str(summary)],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(project.glob("7_runs/*/log.txt")):
         time.sleep(0.2)

@@ -3,7 +3,6 @@ parent's rows with the noise threshold, verdicts, reproduce commands."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -36,19 +35,36 @@ def calibrate(project: Path, threshold: float) -> None:
 
 def fill(project: Path, result_row) -> None:
     mine = {"branch": "exp/rotary", "idea": "rotary", "code": ROTARY, "parent": PARENT}
-    append_rows(project, [
-        result_row(commit="base001", val_bpb=2.00, code=PARENT, parent=PARENT, verdict="baseline"),
-        result_row(commit="base002", val_bpb=1.98, code=PARENT, parent=PARENT, verdict="baseline", seed=1),
-        result_row(commit="base003", val_bpb=2.50, code=PARENT, parent=PARENT, budget="time"),  # another budget mode: not its parent's
-        result_row(commit="othr002", val_bpb=1.95, branch="exp/other", idea="other", code=OTHER, parent=PARENT),
-        result_row(commit="rot0003", val_bpb=1.90, seed=0, verdict="better", label="Q: rotary? | H: -0.05", **mine),
-        result_row(commit="rot0003", val_bpb=1.93, seed=1, verdict="within-noise", **mine),
-        result_row(commit="rot0004-dirty", seed=2, status="crash", reason="nan", **mine),
-        result_row(commit="side005", val_bpb=1.89, branch="main", idea="rotary", seed=3, profile="cuda", code=ROTARY, parent=ROTARY, verdict="baseline"),
-    ])
+    append_rows(
+        project,
+        [
+            result_row(commit="base001", val_bpb=2.00, code=PARENT, parent=PARENT, verdict="baseline"),
+            result_row(commit="base002", val_bpb=1.98, code=PARENT, parent=PARENT, verdict="baseline", seed=1),
+            result_row(
+                commit="base003", val_bpb=2.50, code=PARENT, parent=PARENT, budget="time"
+            ),  # another budget mode: not its parent's
+            result_row(commit="othr002", val_bpb=1.95, branch="exp/other", idea="other", code=OTHER, parent=PARENT),
+            result_row(commit="rot0003", val_bpb=1.90, seed=0, verdict="better", label="Q: rotary? | H: -0.05", **mine),
+            result_row(commit="rot0003", val_bpb=1.93, seed=1, verdict="within-noise", **mine),
+            result_row(commit="rot0004-dirty", seed=2, status="crash", reason="nan", **mine),
+            result_row(
+                commit="side005",
+                val_bpb=1.89,
+                branch="main",
+                idea="rotary",
+                seed=3,
+                profile="cuda",
+                code=ROTARY,
+                parent=ROTARY,
+                verdict="baseline",
+            ),
+        ],
+    )
 
 
-def test_report_is_prefilled_from_the_idea_and_its_rows(project: Path, idea: str, result_row, capsys: pytest.CaptureFixture) -> None:
+def test_report_is_prefilled_from_the_idea_and_its_rows(
+    project: Path, idea: str, result_row, capsys: pytest.CaptureFixture
+) -> None:
     fill(project, result_row)
     calibrate(project, 0.02)
     assert main(["report", "new", idea]) == 0
@@ -65,10 +81,21 @@ def test_report_is_prefilled_from_the_idea_and_its_rows(project: Path, idea: str
     assert "- **cpu** (val_bpb, lower is better; noise threshold ± 0.0200)" in text
     assert "  - best here: 1.900000 (idea rotary, commit rot0003 on exp/rotary, seed 0)" in text
     assert f"  - vs its parent (main's code {PARENT}, mean of 2 rows) 1.990000: gain +0.090000 → better" in text
-    assert "  - vs the best row elsewhere 1.950000 (idea other, commit othr002 on exp/other, seed 0): gain +0.050000" in text
-    assert "- better: 1 row" in text and "- within-noise: 1 row" in text and "- crash (nan): 1 row" in text and "- baseline: 1 row" in text
+    assert (
+        "  - vs the best row elsewhere 1.950000 (idea other, commit othr002 on exp/other, seed 0): gain +0.050000"
+        in text
+    )
+    assert (
+        "- better: 1 row" in text
+        and "- within-noise: 1 row" in text
+        and "- crash (nan): 1 row" in text
+        and "- baseline: 1 row" in text
+    )
     assert "git checkout rot0003 && python eval.py --profile cpu --seed 0" in text
-    assert "git checkout rot0004 && python eval.py --profile cpu --seed 2" in text and "-dirty had uncommitted edits" in text
+    assert (
+        "git checkout rot0004 && python eval.py --profile cpu --seed 2" in text
+        and "-dirty had uncommitted edits" in text
+    )
     for section in ("## Analysis", "### Observation", "### Inference", "## Conclusion", "## Next"):
         assert section in text
     assert "{" not in text  # no placeholder left
@@ -77,7 +104,9 @@ def test_report_is_prefilled_from_the_idea_and_its_rows(project: Path, idea: str
 def test_the_parent_is_matched_by_code_profile_and_budget_mode(project: Path, idea: str, result_row) -> None:
     fill(project, result_row)
     text = report()
-    assert f"vs its parent (main's code {PARENT}, mean of 2 rows) 1.990000" in text  # not with base003's time-budget 2.50
+    assert (
+        f"vs its parent (main's code {PARENT}, mean of 2 rows) 1.990000" in text
+    )  # not with base003's time-budget 2.50
     assert "- **cuda** (val_bpb, lower is better; uncalibrated: run `just calibrate`)" in text
     assert "  - best here: 1.890000 (idea rotary, commit side005 on main, seed 3)" in text
 
@@ -85,15 +114,29 @@ def test_the_parent_is_matched_by_code_profile_and_budget_mode(project: Path, id
 def test_a_best_row_of_the_parents_own_code_is_a_baseline(project: Path, idea: str, result_row) -> None:
     """As the row's own verdict says: a run of the code it came from measures the parent, it does not beat it."""
     calibrate(project, 0.02)
-    append_rows(project, [
-        result_row(commit="base001", val_bpb=2.00, code=PARENT, parent=PARENT),
-        result_row(commit="rot0002", val_bpb=1.90, idea="rotary", branch="exp/rotary", code=PARENT, parent=PARENT, verdict="baseline"),
-    ])
+    append_rows(
+        project,
+        [
+            result_row(commit="base001", val_bpb=2.00, code=PARENT, parent=PARENT),
+            result_row(
+                commit="rot0002",
+                val_bpb=1.90,
+                idea="rotary",
+                branch="exp/rotary",
+                code=PARENT,
+                parent=PARENT,
+                verdict="baseline",
+            ),
+        ],
+    )
     assert f"vs its parent (main's code {PARENT}, mean of 2 rows) 1.950000: gain +0.050000 → baseline" in report()
 
 
 def test_a_best_row_whose_parent_has_no_rows_says_to_eval_main(project: Path, idea: str, result_row) -> None:
-    append_rows(project, [result_row(commit="rot0001", val_bpb=1.9, idea="rotary", branch="exp/rotary", code=ROTARY, parent=PARENT)])
+    append_rows(
+        project,
+        [result_row(commit="rot0001", val_bpb=1.9, idea="rotary", branch="exp/rotary", code=ROTARY, parent=PARENT)],
+    )
     assert f"  - vs its parent (main's code {PARENT}): no rows of it yet (`just eval` on main)" in report()
 
 
@@ -105,10 +148,13 @@ def test_delta_within_the_threshold_says_within_noise(project: Path, idea: str, 
 
 def test_a_worse_best_row_says_worse(project: Path, idea: str, result_row) -> None:
     calibrate(project, 0.02)
-    append_rows(project, [
-        result_row(commit="base001", val_bpb=2.0, code=PARENT, parent=PARENT),
-        result_row(commit="rot0002", val_bpb=2.1, idea="rotary", branch="exp/rotary", code=ROTARY, parent=PARENT),
-    ])
+    append_rows(
+        project,
+        [
+            result_row(commit="base001", val_bpb=2.0, code=PARENT, parent=PARENT),
+            result_row(commit="rot0002", val_bpb=2.1, idea="rotary", branch="exp/rotary", code=ROTARY, parent=PARENT),
+        ],
+    )
     assert "gain -0.100000 → worse" in report()
 
 
@@ -122,11 +168,16 @@ def test_deltas_follow_a_higher_is_better_metric(project: Path, idea: str, resul
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('direction = "lower"', 'direction = "higher"'))
     calibrate(project, 0.02)
-    append_rows(project, [
-        result_row(commit="base001", val_bpb=0.90, code=PARENT, parent=PARENT),
-        result_row(commit="rot0002", val_bpb=0.95, idea="rotary", branch="exp/rotary", code=ROTARY, parent=PARENT),
-        result_row(commit="rot0003", val_bpb=0.80, idea="rotary", branch="exp/rotary", code=ROTARY, parent=PARENT, seed=1),
-    ])
+    append_rows(
+        project,
+        [
+            result_row(commit="base001", val_bpb=0.90, code=PARENT, parent=PARENT),
+            result_row(commit="rot0002", val_bpb=0.95, idea="rotary", branch="exp/rotary", code=ROTARY, parent=PARENT),
+            result_row(
+                commit="rot0003", val_bpb=0.80, idea="rotary", branch="exp/rotary", code=ROTARY, parent=PARENT, seed=1
+            ),
+        ],
+    )
     text = report()
     assert "- **cpu** (val_bpb, higher is better; noise threshold ± 0.0200)" in text
     assert "best here: 0.950000 (idea rotary, commit rot0002 on exp/rotary, seed 0)" in text
@@ -144,7 +195,10 @@ def test_report_refuses_an_existing_report(project: Path, idea: str, capsys: pyt
     old.write_text("mine")
     assert main(["report", "new", idea]) == 1
     assert "9_reports/2020-01-01_rotary.md exists already" in capsys.readouterr().err
-    assert old.read_text() == "mine" and sorted(p.name for p in (project / "9_reports").iterdir()) == ["2020-01-01_rotary.md", "_TEMPLATE.md"]
+    assert old.read_text() == "mine" and sorted(p.name for p in (project / "9_reports").iterdir()) == [
+        "2020-01-01_rotary.md",
+        "_TEMPLATE.md",
+    ]
 
 
 def test_report_refuses_a_missing_idea(project: Path, capsys: pytest.CaptureFixture) -> None:

@@ -79,7 +79,10 @@ def test_best_per_profile_higher_is_better(rec):
 
 def test_leaderboard_ranks_ok_rows_within_each_profile_and_keeps_the_top(rec):
     assert commits(rec.leaderboard("row", 2), "profile", "rank") == [
-        ("cpu", 1, "c4"), ("cpu", 2, "c5"), ("cuda", 1, "c8"), ("cuda", 2, "c6"),
+        ("cpu", 1, "c4"),
+        ("cpu", 2, "c5"),
+        ("cuda", 1, "c8"),
+        ("cuda", 2, "c6"),
     ]
 
 
@@ -88,7 +91,9 @@ def test_leaderboard_by_idea_keeps_each_ideas_best_row_and_groups_rows_without_a
     assert commits(board, "idea") == [("rotary", "c4"), ("swiglu", "c5"), (None, "c7")]
     higher = results.Record(rec.df, Metric("val_bpb", "higher"), rec.path)
     assert commits(higher.leaderboard("idea", 10).filter(pl.col("profile") == "cpu"), "idea") == [
-        (None, "c1"), ("rotary", "c2"), ("swiglu", "c5"),
+        (None, "c1"),
+        ("rotary", "c2"),
+        ("swiglu", "c5"),
     ]
 
 
@@ -114,11 +119,16 @@ def test_of_idea_takes_the_idea_column_or_the_experiment_branch(project, rows, r
 
 def test_of_code_is_the_ok_rows_of_one_version_of_the_code_by_profile_and_budget(project, result_row):
     a, b = "aaaaaaaaaaaa", "bbbbbbbbbbbb"
-    append_rows(project, [
-        result_row(commit="1", code=a), result_row(commit="2", code=a, budget="time"),
-        result_row(commit="3", code=a, profile="cuda"), result_row(commit="4", code=a, status="crash"),
-        result_row(commit="5", code=b),
-    ])
+    append_rows(
+        project,
+        [
+            result_row(commit="1", code=a),
+            result_row(commit="2", code=a, budget="time"),
+            result_row(commit="3", code=a, profile="cuda"),
+            result_row(commit="4", code=a, status="crash"),
+            result_row(commit="5", code=b),
+        ],
+    )
     rec = record(project)
     assert commits(rec.of_code(a)) == ["1", "2", "3"]
     assert commits(rec.of_code(a, "cpu")) == ["1", "2"]
@@ -258,24 +268,41 @@ def _other_metric_header(good: str) -> str:
 
 
 def _missing_column(good: str) -> str:
-    return "".join("\t".join(f for i, f in enumerate(line.rstrip("\n").split("\t")) if i != 2) + "\n" for line in _lines(good))
+    return "".join(
+        "\t".join(f for i, f in enumerate(line.rstrip("\n").split("\t")) if i != 2) + "\n" for line in _lines(good)
+    )
 
 
 CORRUPTIONS = [
     (_torn_last_line, "line 4: torn last line (no newline: a write was cut off)"),
     (_last_newline_lost, "line 4: torn last line (no newline: a write was cut off)"),
     (_blank_line_3, "line 3: blank line"),
-    (_short_line_3, f"line 3: 5 fields, expected {len(results.columns('val_bpb'))} (column timestamp onwards is missing)"),
+    (
+        _short_line_3,
+        f"line 3: 5 fields, expected {len(results.columns('val_bpb'))} (column timestamp onwards is missing)",
+    ),
     (_text_metric_line_3, "line 3: column val_bpb is 'abc', expected a number"),
     (_other_metric_header, "line 1: the metric column is 'accuracy' but [tool.autoresearch] metric is 'val_bpb'"),
     (_missing_column, "line 1: header does not match the schema (missing ['memory_gb'])"),
 ]
-IDS = ["torn-last-line", "last-newline-lost", "blank-line", "wrong-field-count", "bad-number", "other-metric-header", "missing-column"]
+IDS = [
+    "torn-last-line",
+    "last-newline-lost",
+    "blank-line",
+    "wrong-field-count",
+    "bad-number",
+    "other-metric-header",
+    "missing-column",
+]
 
 
 @pytest.mark.parametrize(("corrupt", "expected"), CORRUPTIONS, ids=IDS)
-@pytest.mark.parametrize("command", [["results"], ["results", "best"], ["results", "leaderboard"], ["results", "export"]])
-def test_a_malformed_file_is_one_line_naming_the_line_and_the_file_is_never_rewritten(project, result_row, capsys, corrupt, expected, command):
+@pytest.mark.parametrize(
+    "command", [["results"], ["results", "best"], ["results", "leaderboard"], ["results", "export"]]
+)
+def test_a_malformed_file_is_one_line_naming_the_line_and_the_file_is_never_rewritten(
+    project, result_row, capsys, corrupt, expected, command
+):
     append_rows(project, [result_row(commit=f"c{i}", val_bpb=2 - i / 10) for i in range(3)])
     path = project / "results.tsv"
     path.write_bytes(corrupt(path.read_text()).encode())
@@ -355,15 +382,25 @@ def test_a_missing_file_reads_as_no_rows_and_is_not_created(project, capsys):
 def notebook(tsv: str, metric: str = "val_bpb") -> dict:
     """The figures karpathy's analysis.ipynb computes from a results.tsv (its cells, in polars)."""
     df = pl.read_csv(tsv.encode(), separator="\t", infer_schema=False)
-    df = df.with_columns(pl.col(metric).cast(pl.Float64, strict=False), pl.col("memory_gb").cast(pl.Float64, strict=False),
-                         pl.col("status").str.strip_chars().str.to_uppercase())
+    df = df.with_columns(
+        pl.col(metric).cast(pl.Float64, strict=False),
+        pl.col("memory_gb").cast(pl.Float64, strict=False),
+        pl.col("status").str.strip_chars().str.to_uppercase(),
+    )
     counts = dict(df["status"].value_counts().iter_rows())
     kept = df.filter(pl.col("status") == "KEEP")
     baseline = df[metric][0]
     best = kept[metric].min()
     deltas = (kept[metric].shift(1) - kept[metric]).to_list()[1:]
-    return {"columns": df.columns, "counts": counts, "kept": kept.height, "baseline": baseline, "best": best,
-            "total": sum(deltas), "kept_descriptions": kept["description"].to_list()}
+    return {
+        "columns": df.columns,
+        "counts": counts,
+        "kept": kept.height,
+        "baseline": baseline,
+        "best": best,
+        "total": sum(deltas),
+        "kept_descriptions": kept["description"].to_list(),
+    }
 
 
 def commit_lr(repo: Path, lr: str, message: str) -> None:
@@ -389,19 +426,63 @@ def test_karpathy_export_runs_through_his_notebook_with_the_champion_line_kept(p
     git(project, "checkout", "-q", "main")
     git(project, "merge", "-q", "--no-ff", "-m", "keep lr", "exp/lr")
     assert fingerprints.code_hash_at(project, "main", config) == win != start
-    append_rows(project, [
-        result_row(commit="a000001", val_bpb=2.00, code=start, parent=start, description="baseline"),
-        result_row(commit="a000001", val_bpb=2.02, code=start, parent=start, seed=1, description="baseline seed 1"),
-        result_row(commit="b000002", val_bpb=1.90, code=win, parent=start, idea="lr", branch="exp/lr", description="LR 0.1"),
-        result_row(commit="c000003", status="crash", code=wild, parent=start, idea="wild", branch="exp/wild", description="LR 0.3"),
-        result_row(commit="c000004", val_bpb=1.85, code=wild, parent=start, idea="wild", branch="exp/wild", seed=1, description="LR 0.3 again"),
-        result_row(commit="b000002", val_bpb=1.91, code=win, parent=start, idea="lr", branch="exp/lr", seed=1, description="LR 0.1 seed 1"),
-        result_row(commit="d000005-dirty", val_bpb=1.95, code="0123456789ab", parent=win, description="an edit on main"),
-    ])
+    append_rows(
+        project,
+        [
+            result_row(commit="a000001", val_bpb=2.00, code=start, parent=start, description="baseline"),
+            result_row(commit="a000001", val_bpb=2.02, code=start, parent=start, seed=1, description="baseline seed 1"),
+            result_row(
+                commit="b000002", val_bpb=1.90, code=win, parent=start, idea="lr", branch="exp/lr", description="LR 0.1"
+            ),
+            result_row(
+                commit="c000003",
+                status="crash",
+                code=wild,
+                parent=start,
+                idea="wild",
+                branch="exp/wild",
+                description="LR 0.3",
+            ),
+            result_row(
+                commit="c000004",
+                val_bpb=1.85,
+                code=wild,
+                parent=start,
+                idea="wild",
+                branch="exp/wild",
+                seed=1,
+                description="LR 0.3 again",
+            ),
+            result_row(
+                commit="b000002",
+                val_bpb=1.91,
+                code=win,
+                parent=start,
+                idea="lr",
+                branch="exp/lr",
+                seed=1,
+                description="LR 0.1 seed 1",
+            ),
+            result_row(
+                commit="d000005-dirty", val_bpb=1.95, code="0123456789ab", parent=win, description="an edit on main"
+            ),
+        ],
+    )
     assert main(["results", "export", "--format", "karpathy"]) == 0
     tsv = capsys.readouterr().out
-    assert tsv.splitlines()[:2] == ["commit\tval_bpb\tmemory_gb\tstatus\tdescription", "a000001\t2.000000\t0.5\tkeep\tbaseline"]
-    assert [line.split("\t")[3] for line in tsv.splitlines()[1:]] == ["keep", "discard", "keep", "crash", "discard", "discard", "discard"]
+    assert tsv.splitlines()[:2] == [
+        "commit\tval_bpb\tmemory_gb\tstatus\tdescription",
+        "a000001\t2.000000\t0.5\tkeep\tbaseline",
+    ]
+    assert [line.split("\t")[3] for line in tsv.splitlines()[1:]] == [
+        "keep",
+        "discard",
+        "keep",
+        "crash",
+        "discard",
+        "discard",
+        "discard",
+    ]
     assert tsv.splitlines()[4] == "c000003\t0.000000\t0.5\tcrash\twild: LR 0.3"
     assert tsv.splitlines()[7].startswith("d000005\t")  # his commit column: 7 characters, no -dirty
     figures = notebook(tsv)
@@ -426,4 +507,7 @@ def test_karpathy_export_names_the_projects_metric(project, result_row, capsys):
     del row["val_bpb"]
     append_rows(project, [row], metric="accuracy")
     assert main(["results", "export"]) == 0
-    assert capsys.readouterr().out.splitlines() == ["commit\taccuracy\tmemory_gb\tstatus\tdescription", "abc1234\t0.910000\t0.5\tkeep\tstart"]
+    assert capsys.readouterr().out.splitlines() == [
+        "commit\taccuracy\tmemory_gb\tstatus\tdescription",
+        "abc1234\t0.910000\t0.5\tkeep\tstart",
+    ]

@@ -31,8 +31,10 @@ PROBE = sandbox.probe()
 
 
 def needs_abi(abi: int, what: str):
-    return pytest.mark.skipif((PROBE.abi or 0) < abi, reason=f"{what} needs Landlock ABI {abi} (Linux "
-                              f"{sandbox.ABI_LINUX[abi]}); this kernel has {PROBE.abi}")
+    return pytest.mark.skipif(
+        (PROBE.abi or 0) < abi,
+        reason=f"{what} needs Landlock ABI {abi} (Linux {sandbox.ABI_LINUX[abi]}); this kernel has {PROBE.abi}",
+    )
 
 
 # The attacker: confines itself, runs the attack body (which fills `out`), prints `out` as JSON.
@@ -90,18 +92,31 @@ def child_command(layout: Layout, body: str, args: dict | None = None, max_abi: 
     spec = {
         "read": [str(layout.code), *map(str, sandbox.default_read_paths())],
         "write": [str(layout.scratch), *map(str, sandbox.default_write_paths())],
-        "paths": {"project": str(layout.project), "code": str(layout.code), "scratch": str(layout.scratch),
-                  "record": str(layout.record)},
+        "paths": {
+            "project": str(layout.project),
+            "code": str(layout.code),
+            "scratch": str(layout.scratch),
+            "record": str(layout.record),
+        },
         "args": args or {},
         "max_abi": max_abi,
     }
     return [sys.executable, str(script), json.dumps(spec)]
 
 
-def run_confined(layout: Layout, body: str, args: dict | None = None, timeout: float = 60,
-                 max_abi: int | None = None) -> dict:
-    proc = subprocess.run(child_command(layout, body, args, max_abi), check=False, capture_output=True, text=True,
-                          timeout=timeout, cwd=layout.code, stdin=subprocess.DEVNULL, env=child_env(layout))
+def run_confined(
+    layout: Layout, body: str, args: dict | None = None, timeout: float = 60, max_abi: int | None = None
+) -> dict:
+    proc = subprocess.run(
+        child_command(layout, body, args, max_abi),
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=layout.code,
+        stdin=subprocess.DEVNULL,
+        env=child_env(layout),
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -111,13 +126,16 @@ def child_env(layout: Layout) -> dict[str, str]:
 
 
 def test_reading_the_record_next_to_the_code_is_denied(layout: Layout) -> None:
-    out = run_confined(layout, """
+    out = run_confined(
+        layout,
+        """
         out["read record"] = attempt(lambda: P["record"].read_text())
         out["list project"] = attempt(lambda: os.listdir(P["project"]))
         os.symlink(P["record"], P["scratch"] / "record-link")
         out["through a symlink in scratch"] = attempt(lambda: (P["scratch"] / "record-link").read_text())
         out["read code"] = attempt(lambda: (P["code"] / "train.py").read_text())
-    """)
+    """,
+    )
     assert out["read record"] == "EACCES"
     assert out["list project"] == "EACCES"
     assert out["through a symlink in scratch"] == "EACCES"
@@ -125,15 +143,19 @@ def test_reading_the_record_next_to_the_code_is_denied(layout: Layout) -> None:
 
 
 def test_changing_the_code_folder_is_denied(layout: Layout) -> None:
-    out = run_confined(layout, """
+    out = run_confined(
+        layout,
+        """
         out["append"] = attempt(lambda: open(P["code"] / "train.py", "a"))
         out["create"] = attempt(lambda: (P["code"] / "new.py").write_text("x"))
         out["delete"] = attempt(lambda: os.unlink(P["code"] / "train.py"))
         out["mkdir"] = attempt(lambda: os.mkdir(P["code"] / "pkg"))
         out["symlink"] = attempt(lambda: os.symlink("/etc/passwd", P["code"] / "link"))
-    """)
+    """,
+    )
     assert {k: out[k] for k in ("append", "create", "delete", "mkdir", "symlink")} == dict.fromkeys(
-        ("append", "create", "delete", "mkdir", "symlink"), "EACCES")
+        ("append", "create", "delete", "mkdir", "symlink"), "EACCES"
+    )
     assert (layout.code / "train.py").read_text() == "LR = 3e-4\n"
     assert sorted(p.name for p in layout.code.iterdir() if not p.name.startswith("attack_")) == ["train.py"]
 
@@ -142,10 +164,14 @@ def test_writing_outside_scratch_is_denied(layout: Layout) -> None:
     name = f"autoresearch-sandbox-{uuid.uuid4().hex[:8]}"
     targets = {"tmp": Path("/tmp") / name, "home": Path.home() / name, "project": layout.project / name}
     try:
-        out = run_confined(layout, """
+        out = run_confined(
+            layout,
+            """
             for where, path in ARGS.items():
                 out[where] = attempt(lambda: Path(path).write_text("x"))
-        """, args={k: str(v) for k, v in targets.items()})
+        """,
+            args={k: str(v) for k, v in targets.items()},
+        )
         assert {k: out[k] for k in targets} == dict.fromkeys(targets, "EACCES")
         assert not any(p.exists() for p in targets.values())
     finally:
@@ -154,10 +180,13 @@ def test_writing_outside_scratch_is_denied(layout: Layout) -> None:
 
 
 def test_moving_a_file_out_of_scratch_into_the_code_folder_is_denied(layout: Layout) -> None:
-    out = run_confined(layout, """
+    out = run_confined(
+        layout,
+        """
         out["rename"] = attempt(lambda: os.rename(P["scratch"] / "checkpoint.pt", P["code"] / "model.py"))
         out["link"] = attempt(lambda: os.link(P["scratch"] / "checkpoint.pt", P["code"] / "model.py"))
-    """)
+    """,
+    )
     assert out["rename"] == "EACCES" and out["link"] == "EACCES"
     assert not (layout.code / "model.py").exists()
     assert (layout.scratch / "checkpoint.pt").exists()
@@ -165,10 +194,13 @@ def test_moving_a_file_out_of_scratch_into_the_code_folder_is_denied(layout: Lay
 
 def test_pulling_the_record_into_scratch_is_denied(layout: Layout) -> None:
     """A hard link or rename into scratch would make the record readable through scratch's rights."""
-    out = run_confined(layout, """
+    out = run_confined(
+        layout,
+        """
         out["link"] = attempt(lambda: os.link(P["record"], P["scratch"] / "stolen.tsv"))
         out["rename"] = attempt(lambda: os.rename(P["record"], P["scratch"] / "stolen.tsv"))
-    """)
+    """,
+    )
     assert out["link"] in ("EXDEV", "EACCES") and out["rename"] in ("EXDEV", "EACCES"), out
     assert not (layout.scratch / "stolen.tsv").exists()
     assert layout.record.read_text().startswith("commit\tval_bpb")
@@ -176,10 +208,13 @@ def test_pulling_the_record_into_scratch_is_denied(layout: Layout) -> None:
 
 @needs_abi(3, "restricting truncate")
 def test_truncating_a_read_only_file_is_denied(layout: Layout) -> None:
-    out = run_confined(layout, """
+    out = run_confined(
+        layout,
+        """
         out["truncate"] = attempt(lambda: os.truncate(P["code"] / "train.py", 0))
         out["open truncating"] = attempt(lambda: open(P["code"] / "train.py", "w"))
-    """)
+    """,
+    )
     assert out["truncate"] == "EACCES" and out["open truncating"] == "EACCES"
     assert (layout.code / "train.py").read_text() == "LR = 3e-4\n"
 
@@ -188,10 +223,14 @@ def test_truncating_a_read_only_file_is_denied(layout: Layout) -> None:
 def test_tcp_connect_and_bind_are_denied(layout: Layout) -> None:
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
-        out = run_confined(layout, """
+        out = run_confined(
+            layout,
+            """
             out["connect"] = attempt(lambda: socket.create_connection(("127.0.0.1", ARGS["port"]), timeout=5))
             out["bind"] = attempt(lambda: socket.create_server(("127.0.0.1", 0)))
-        """, args={"port": port})
+        """,
+            args={"port": port},
+        )
         server.settimeout(0.2)
         with pytest.raises(TimeoutError):
             server.accept()
@@ -213,21 +252,31 @@ print(json.dumps({"child": json.loads(child.stdout.strip().splitlines()[-1]), "p
 
 
 def run_under_parent(layout: Layout, body: str, harden: bool, args: dict | None = None) -> dict:
-    proc = subprocess.run([sys.executable, "-c", PARENT, "harden" if harden else "plain",
-                           json.dumps(child_command(layout, body, args))],
-                          check=False, capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL,
-                          env=child_env(layout))
+    proc = subprocess.run(
+        [sys.executable, "-c", PARENT, "harden" if harden else "plain", json.dumps(child_command(layout, body, args))],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        stdin=subprocess.DEVNULL,
+        env=child_env(layout),
+    )
     assert proc.returncode == 0, f"the parent did not survive (rc {proc.returncode}): {proc.stderr}"
     return json.loads(proc.stdout)
 
 
 @needs_abi(6, "scoping signals")
 def test_signals_to_the_parent_are_denied(layout: Layout) -> None:
-    result = run_under_parent(layout, """
+    result = run_under_parent(
+        layout,
+        """
         out["SIGTERM"] = attempt(lambda: os.kill(os.getppid(), signal.SIGTERM))
         out["SIGSTOP"] = attempt(lambda: os.kill(os.getppid(), signal.SIGSTOP))
         out["probe the test process"] = attempt(lambda: os.kill(ARGS["pytest"], 0))
-    """, harden=False, args={"pytest": os.getpid()})
+    """,
+        harden=False,
+        args={"pytest": os.getpid()},
+    )
     child = result["child"]
     assert child["SIGTERM"] == "EPERM" and child["SIGSTOP"] == "EPERM" and child["probe the test process"] == "EPERM"
     assert result["parent"] == "alive"
@@ -239,17 +288,23 @@ def test_the_parents_abstract_unix_socket_is_unreachable(layout: Layout) -> None
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
         server.bind(name)
         server.listen()
-        out = run_confined(layout, """
+        out = run_confined(
+            layout,
+            """
             def connect():
                 with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
                     s.connect(ARGS["name"])
             out["connect"] = attempt(connect)
-        """, args={"name": name})
+        """,
+            args={"name": name},
+        )
     assert out["connect"] == "EPERM"
 
 
 def test_the_parents_memory_and_environment_are_unreadable(layout: Layout) -> None:
-    result = run_under_parent(layout, """
+    result = run_under_parent(
+        layout,
+        """
         import ctypes
         ppid = os.getppid()
         out["mem"] = attempt(lambda: open(f"/proc/{ppid}/mem", "rb"))
@@ -260,10 +315,13 @@ def test_the_parents_memory_and_environment_are_unreadable(layout: Layout) -> No
         PTRACE_ATTACH = 16
         rc = libc.ptrace(ctypes.c_long(PTRACE_ATTACH), ctypes.c_long(ppid), None, None)
         out["ptrace"] = "done" if rc == 0 else errno.errorcode[ctypes.get_errno()]
-    """, harden=True)
+    """,
+        harden=True,
+    )
     child = result["child"]
     assert {k: child[k] for k in ("mem", "environ", "fd", "fd link")} == dict.fromkeys(
-        ("mem", "environ", "fd", "fd link"), "EACCES")
+        ("mem", "environ", "fd", "fd link"), "EACCES"
+    )
     assert child["ptrace"] == "EPERM"
     assert result["parent"] == "alive"
 
@@ -296,8 +354,14 @@ time.sleep(30)
 
 
 def peek(harden: bool) -> str:
-    proc = subprocess.run([sys.executable, "-c", PEEK, VICTIM.format(harden=harden)], check=False, capture_output=True,
-                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-c", PEEK, VICTIM.format(harden=harden)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
 
@@ -326,17 +390,23 @@ print(" ".join(results))
 
 
 def test_a_process_started_by_the_confined_child_is_confined_too(layout: Layout) -> None:
-    out = run_confined(layout, """
+    out = run_confined(
+        layout,
+        """
         proc = subprocess.run([sys.executable, "-c", ARGS["code"], str(P["record"]), str(P["code"])],
                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
         out["grandchild"] = proc.stdout.strip() or proc.stderr
-    """, args={"code": GRANDCHILD})
+    """,
+        args={"code": GRANDCHILD},
+    )
     assert out["grandchild"] == "EACCES EACCES"
     assert not (layout.code / "x").exists()
 
 
 def test_writing_in_scratch_works(layout: Layout) -> None:
-    out = run_confined(layout, """
+    out = run_confined(
+        layout,
+        """
         s = P["scratch"]
         (s / "runs" / "a").mkdir(parents=True)
         (s / "runs" / "a" / "log.txt").write_text("step 1\\n")
@@ -352,25 +422,31 @@ def test_writing_in_scratch_works(layout: Layout) -> None:
         os.rmdir(s / "runs" / "a")
         out["log"] = (s / "latest").read_text()
         out["devnull"] = attempt(lambda: subprocess.run(["true"], stdout=subprocess.DEVNULL, check=True))
-    """)
+    """,
+    )
     assert out["log"] == "step 1\n" and out["devnull"] == "done"
     assert sorted(p.name for p in layout.scratch.iterdir()) == ["latest", "log.txt", "runs"]
 
 
 def test_creating_a_device_node_in_scratch_is_denied(layout: Layout) -> None:
     """A root child could otherwise make a node for the disk in scratch and read the record raw."""
-    out = run_confined(layout, """
+    out = run_confined(
+        layout,
+        """
         import stat
         out["mknod"] = attempt(lambda: os.mknod(P["scratch"] / "disk", 0o600 | stat.S_IFBLK, os.makedev(8, 0)))
         out["fifo"] = attempt(lambda: os.mkfifo(P["scratch"] / "fifo"))
         out["caps"] = [l.split()[1] for l in open("/proc/self/status") if l.startswith(("CapEff", "CapBnd"))]
-    """)
+    """,
+    )
     assert out["mknod"] == "EACCES" and out["fifo"] == "done"  # Landlock answers before the CAP_MKNOD check
     assert out["caps"][0] == "0000000000000000"  # no capability left, root or not
 
 
 def test_torch_trains_when_confined(layout: Layout) -> None:
-    out = run_confined(layout, """
+    out = run_confined(
+        layout,
+        """
         import torch
         torch.manual_seed(0)
         model = torch.nn.Linear(4, 1)
@@ -386,7 +462,9 @@ def test_torch_trains_when_confined(layout: Layout) -> None:
         torch.save(model.state_dict(), P["scratch"] / "model.pt")
         out["losses"] = losses
         out["record"] = attempt(lambda: P["record"].read_text())
-    """, timeout=120)
+    """,
+        timeout=120,
+    )
     assert out["losses"][-1] < out["losses"][0]
     assert (layout.scratch / "model.pt").exists()
     assert out["record"] == "EACCES"
@@ -415,10 +493,12 @@ def test_an_allowed_folder_that_contains_the_record_is_refused(layout: Layout) -
     with pytest.raises(UserError, match="contains"):
         sandbox.check_protected([layout.code], [layout.record], [layout.record])
     script = layout.code / "too_wide.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         from autoresearch.evaluate import sandbox
         sandbox.confine(read=[{str(layout.project)!r}], write=[], protect=[{str(layout.record)!r}])
-    """))
+    """)
+    )
     proc = subprocess.run([sys.executable, str(script)], check=False, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "UserError: sandbox: the allowed path" in proc.stderr
 
@@ -429,14 +509,19 @@ def test_each_older_abi_enforces_what_it_covers(layout: Layout, abi: int) -> Non
     if abi > (PROBE.abi or 0):
         pytest.skip(f"this kernel has Landlock ABI {PROBE.abi}")
     with socket.create_server(("127.0.0.1", 0)) as server:
-        out = run_confined(layout, """
+        out = run_confined(
+            layout,
+            """
             out["read record"] = attempt(lambda: P["record"].read_text())
             out["write code"] = attempt(lambda: (P["code"] / "new.py").write_text("x"))
             out["write scratch"] = attempt(lambda: (P["scratch"] / "new.txt").write_text("x"))
             out["tcp"] = attempt(lambda: socket.create_connection(("127.0.0.1", ARGS["port"]), timeout=5).close())
             out["signal"] = attempt(lambda: os.kill(ARGS["pytest"], 0))
             out["truncate"] = attempt(lambda: os.truncate(P["code"] / "train.py", 0))
-        """, args={"port": server.getsockname()[1], "pytest": os.getpid()}, max_abi=abi)
+        """,
+            args={"port": server.getsockname()[1], "pytest": os.getpid()},
+            max_abi=abi,
+        )
     assert out["confinement"]["abi"] == abi and out["confinement"]["status"] == f"landlock-abi{abi}"
     assert (out["read record"], out["write code"], out["write scratch"]) == ("EACCES", "EACCES", "done")
     assert out["tcp"] == ("EACCES" if abi >= 4 else "done")
@@ -447,23 +532,28 @@ def test_each_older_abi_enforces_what_it_covers(layout: Layout, abi: int) -> Non
 @pytest.mark.skipif(PROBE.abi is None, reason=PROBE.why)
 def test_confine_refuses_a_process_that_already_runs_threads(layout: Layout) -> None:
     script = layout.code / "threaded.py"
-    script.write_text(textwrap.dedent("""
+    script.write_text(
+        textwrap.dedent("""
         import threading, time
         from autoresearch.evaluate import sandbox
         threading.Thread(target=time.sleep, args=(5,), daemon=True).start()
         sandbox.confine(read=[], write=[])
-    """))
+    """)
+    )
     proc = subprocess.run([sys.executable, str(script)], check=False, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "RuntimeError: confine() must run before the process starts threads (2 running)" in proc.stderr
 
 
-@pytest.mark.parametrize("system, err, expected", [
-    ("Darwin", None, "Landlock is Linux-only and this is Darwin"),
-    ("Linux", errno.ENOSYS, "has no Landlock (needs Linux >= 5.13"),
-    ("Linux", errno.EOPNOTSUPP, "Landlock is disabled on kernel"),
-    ("Linux", errno.EPERM, "the Landlock syscalls are blocked"),
-])
+@pytest.mark.parametrize(
+    "system, err, expected",
+    [
+        ("Darwin", None, "Landlock is Linux-only and this is Darwin"),
+        ("Linux", errno.ENOSYS, "has no Landlock (needs Linux >= 5.13"),
+        ("Linux", errno.EOPNOTSUPP, "Landlock is disabled on kernel"),
+        ("Linux", errno.EPERM, "the Landlock syscalls are blocked"),
+    ],
+)
 def test_a_machine_without_landlock_is_reported_as_none(system: str, err: int | None, expected: str) -> None:
     confinement = sandbox.unavailable(system, err, "5.10.0")
     assert confinement.abi is None and confinement.status == "none"

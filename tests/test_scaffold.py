@@ -27,8 +27,16 @@ from autoresearch.results import header
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = Path(__file__).resolve().parent / "fixtures" / "examples" / "tiny"
-FLAGS = ["--project", "Teach a tiny GPT the synthetic language faster.", "--metric", "val_acc",
-         "--direction", "higher", "--hypothesis-space", "optimiser and schedule changes in train.py"]
+FLAGS = [
+    "--project",
+    "Teach a tiny GPT the synthetic language faster.",
+    "--metric",
+    "val_acc",
+    "--direction",
+    "higher",
+    "--hypothesis-space",
+    "optimiser and schedule changes in train.py",
+]
 HEADER = header("val_bpb")  # the template's metric
 ROW = "abc1234\t1.9" + "\t" * (HEADER.count("\t") - 1) + "\n"
 
@@ -109,9 +117,23 @@ def test_init_copies_the_template_without_its_research(used_template: Path, tmp_
     dest = tmp_path / "myproj"
     assert main(["init", str(dest), *FLAGS]) == 0
     files = set(git(dest, "ls-files").splitlines())
-    for rel in ("program.md", "eval.py", "train.py", "model.py", "justfile", "pyproject.toml", "setup.sh",
-                "constraints.txt", ".gitignore", "1_ideas/_TEMPLATE.md", "9_reports/_TEMPLATE.md",
-                "5_worktrees/.gitkeep", "0_docs/problem.md", "0_docs/papers/.gitkeep", "src/autoresearch/cli.py"):
+    for rel in (
+        "program.md",
+        "eval.py",
+        "train.py",
+        "model.py",
+        "justfile",
+        "pyproject.toml",
+        "setup.sh",
+        "constraints.txt",
+        ".gitignore",
+        "1_ideas/_TEMPLATE.md",
+        "9_reports/_TEMPLATE.md",
+        "5_worktrees/.gitkeep",
+        "0_docs/problem.md",
+        "0_docs/papers/.gitkeep",
+        "src/autoresearch/cli.py",
+    ):
         assert rel in files, rel
     assert [p.name for p in (dest / "1_ideas").iterdir()] == ["_TEMPLATE.md"]
     assert [p.name for p in (dest / "9_reports").iterdir()] == ["_TEMPLATE.md"]
@@ -160,8 +182,13 @@ def test_init_records_the_template_commit_and_the_answers(used_template: Path, t
     dest = tmp_path / "myproj"
     main(["init", str(dest), *FLAGS])
     assert record(dest) == {
-        "source": str(used_template), "commit": git(used_template, "rev-parse", "HEAD"), "example": "lm",
-        "project": FLAGS[1], "metric": "val_acc", "direction": "higher", "hypothesis_space": FLAGS[7],
+        "source": str(used_template),
+        "commit": git(used_template, "rev-parse", "HEAD"),
+        "example": "lm",
+        "project": FLAGS[1],
+        "metric": "val_acc",
+        "direction": "higher",
+        "hypothesis_space": FLAGS[7],
     }
 
 
@@ -188,12 +215,16 @@ def test_check_warns_while_a_fill_in_remains(used_template: Path, tmp_path: Path
     assert "program.md" in out and "FILL_IN" in out and "warning" in out
 
 
-def test_init_with_an_example_lays_its_files_and_settings_over_the_template(used_template: Path, tmp_path: Path, capsys) -> None:
+def test_init_with_an_example_lays_its_files_and_settings_over_the_template(
+    used_template: Path, tmp_path: Path, capsys
+) -> None:
     dest = tmp_path / "shapes"
     assert main(["init", str(dest), "--example", "tiny"]) == 0
     assert (dest / "train.py").read_text() == (TINY / "train.py").read_text()
     assert (dest / "shapes.md").read_text() == (TINY / "shapes.md").read_text()
-    assert (dest / "model.py").read_text() == (used_template / "model.py").read_text()  # not in the example: the template's
+    assert (dest / "model.py").read_text() == (
+        used_template / "model.py"
+    ).read_text()  # not in the example: the template's
     assert not (dest / "example.toml").exists()
     import tomllib
 
@@ -204,7 +235,9 @@ def test_init_with_an_example_lays_its_files_and_settings_over_the_template(used
     assert "Project: Sort tiny shapes into their classes.\n" in program
     assert "Metric: accuracy, the share of validation shapes classified right (higher is better)\n" in program
     assert "Hypothesis space: the classifier in train.py\n" in program
-    assert (dest / "0_docs" / "problem.md").read_text() == (TINY / "0_docs" / "problem.md").read_text()  # its own, as written
+    assert (dest / "0_docs" / "problem.md").read_text() == (
+        TINY / "0_docs" / "problem.md"
+    ).read_text()  # its own, as written
     assert "nothing left to fill in" in capsys.readouterr().out
 
 
@@ -245,7 +278,9 @@ def test_init_with_an_unknown_example_names_the_known_ones(used_template: Path, 
     assert not (tmp_path / "p").exists()
 
 
-def test_init_renders_the_last_commit_and_warns_of_uncommitted_changes(used_template: Path, tmp_path: Path, capsys) -> None:
+def test_init_renders_the_last_commit_and_warns_of_uncommitted_changes(
+    used_template: Path, tmp_path: Path, capsys
+) -> None:
     append(used_template / "program.md", "\nNot committed yet.\n")
     (used_template / "new_tool.py").write_text("")
     append(used_template / "results.tsv", ROW)  # the template's own record: never rendered, so no warning
@@ -271,7 +306,10 @@ def test_init_refuses_a_non_empty_folder_and_writes_nothing(used_template: Path,
     (dest / "notes.txt").write_text("mine\n")
     assert main(["init", str(dest), *FLAGS]) == 1
     err = capsys.readouterr().err
-    assert err == f"autoresearch: {dest} is not empty; init writes only into a new or empty folder, so nothing was written\n"
+    assert (
+        err
+        == f"autoresearch: {dest} is not empty; init writes only into a new or empty folder, so nothing was written\n"
+    )
     assert [p.name for p in dest.iterdir()] == ["notes.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["busy", "template", "gitconfig"])
 
@@ -291,7 +329,9 @@ def test_init_removes_everything_when_git_fails(used_template: Path, tmp_path: P
     assert not dest.exists()
 
 
-def test_init_sets_a_local_identity_only_when_git_has_none(used_template: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+def test_init_sets_a_local_identity_only_when_git_has_none(
+    used_template: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-such-config"))
     for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
         monkeypatch.delenv(var, raising=False)
@@ -321,22 +361,40 @@ def test_init_works_from_an_installed_wheel_given_a_template(used_template: Path
     The wheel holds the package, not the template: init needs --template, and says so without it.
     """
     source = copy_checkout(tmp_path / "source")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp_path / "dist"), str(source)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = (tmp_path / "dist").glob("autoresearch-*.whl")
     shipped = set(zipfile.ZipFile(wheel).namelist())
     package = [rel.removeprefix("src/") for rel in checkout_files(source) if rel.startswith("src/autoresearch/")]
     assert package and set(package) <= shipped, "the wheel lacks files of the package folder"
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     shutil.rmtree(source)
     env = os.environ | {"PYTHONPATH": str(target)}
     init = [sys.executable, "-m", "autoresearch", "init", str(tmp_path / "fromwheel"), "--project", "P."]
     out = subprocess.run(init, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
     assert out.returncode == 1 and "give the template with --template PATH" in out.stderr, out.stderr
-    out = subprocess.run([*init, "--template", str(used_template)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                         check=False)
+    out = subprocess.run(
+        [*init, "--template", str(used_template)], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
     assert out.returncode == 0, out.stderr
     assert f"from the autoresearch template {used_template} at " in out.stdout
     dest = tmp_path / "fromwheel"
@@ -393,13 +451,20 @@ def test_update_merges_template_changes_and_keeps_the_projects_work(
     assert (project / "results.tsv").read_text() == rows_before + line
     assert parse((project / "RESEARCH_JOURNAL.md").read_text())[1][0].heading.endswith("first night")
     # history: a merge of main and the template branch, whose new rendering sits on the first one
-    assert git(project, "rev-list", "--parents", "-n1", "HEAD").split()[1:] == [main_before, git(project, "rev-parse", scaffold.TEMPLATE_BRANCH)]
-    assert git(project, "rev-parse", f"{scaffold.TEMPLATE_BRANCH}^") == git(project, "rev-list", "--max-parents=0", "HEAD")
+    assert git(project, "rev-list", "--parents", "-n1", "HEAD").split()[1:] == [
+        main_before,
+        git(project, "rev-parse", scaffold.TEMPLATE_BRANCH),
+    ]
+    assert git(project, "rev-parse", f"{scaffold.TEMPLATE_BRANCH}^") == git(
+        project, "rev-list", "--max-parents=0", "HEAD"
+    )
     assert git(project, "status", "--porcelain") == "M results.tsv"
     assert main(["check"]) == 0
 
 
-def test_update_keeps_the_example_and_takes_its_changes(used_template: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+def test_update_keeps_the_example_and_takes_its_changes(
+    used_template: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
     dest = tmp_path / "shapes"
     main(["init", str(dest), "--example", "tiny"])
     append(used_template / scaffold.EXAMPLES / "tiny" / "shapes.md", "And a hexagon.\n")
@@ -470,15 +535,23 @@ def test_a_template_commit_that_renders_the_same_changes_only_the_record(
     assert git(project, "diff", "--name-only", "HEAD^", "HEAD") == "pyproject.toml"
 
 
-def test_update_from_a_moved_template_needs_its_new_place(used_template: Path, project: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+def test_update_from_a_moved_template_needs_its_new_place(
+    used_template: Path, project: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
     moved = tmp_path / "moved"
     used_template.rename(moved)
     monkeypatch.setenv("META_MODE", "1")
     assert main(["update"]) == 1
-    assert f"the template {used_template} recorded in [tool.autoresearch.template] is gone; give its new place with --template PATH" in capsys.readouterr().err
+    assert (
+        f"the template {used_template} recorded in [tool.autoresearch.template] is gone; give its new place with --template PATH"
+        in capsys.readouterr().err
+    )
     template_v2(moved)
     assert main(["update", "--template", str(moved)]) == 0
-    assert record(project)["source"] == str(moved) and "V2 = True" in (project / "src" / "autoresearch" / "paths.py").read_text()
+    assert (
+        record(project)["source"] == str(moved)
+        and "V2 = True" in (project / "src" / "autoresearch" / "paths.py").read_text()
+    )
 
 
 def test_update_refuses_a_project_without_the_template_branch(project: Path, monkeypatch, capsys) -> None:

@@ -79,12 +79,12 @@ SPELLINGS = [
     ("just META_MODE=1 eval", True, META),
     ("just --set META_MODE 1 eval", True, META),
     ("python -c \"import os; os.environ['META_MODE'] = '1'\"", True, META),
-    ("python3 -c 'import os, subprocess; subprocess.run([\"git\", \"commit\"], env={\"META_MODE\": \"1\"})'", True, META),
+    ('python3 -c \'import os, subprocess; subprocess.run(["git", "commit"], env={"META_MODE": "1"})\'', True, META),
     ("python -c \"import os; os.putenv('META_MODE', '1')\"", True, META),
-    ("perl -e '$ENV{META_MODE}=1; exec \"git\", \"commit\"'", True, META),
+    ('perl -e \'$ENV{META_MODE}=1; exec "git", "commit"\'', True, META),
     ("node -e \"process.env.META_MODE = '1'\"", True, META),
     ("bash -c 'export META_MODE=1; git commit -am x'", True, META),
-    ("sh -c \"META_MODE=1 git commit\"", True, META),
+    ('sh -c "META_MODE=1 git commit"', True, META),
     ("eval 'META_MODE=1 git commit'", True, META),
     ('eval "$(echo export META_MODE=1)"', True, META),
     ("$(echo export META_MODE=1)", True, META),
@@ -98,21 +98,25 @@ SPELLINGS = [
     ("source <(echo export META_MODE=1)", True, META),
     ("cat > notes.md <<EOF\n$(export META_MODE=1)\nEOF", True, META),
     ('X=META_MODE; export "$X=1"', True, META),
-    ("python -c 'import os; os.environ.__setitem__(\"META_MODE\", \"1\")'", True, META),
-    ("awk 'BEGIN { ENVIRON[\"META_MODE\"] = 1; system(\"git commit -am x\") }'", True, META),
-    ("git commit -m \"$(META_MODE=1 git commit -am y)\"", True, META),
+    ('python -c \'import os; os.environ.__setitem__("META_MODE", "1")\'', True, META),
+    ('awk \'BEGIN { ENVIRON["META_MODE"] = 1; system("git commit -am x") }\'', True, META),
+    ('git commit -m "$(META_MODE=1 git commit -am y)"', True, META),
     ("echo $META_MODE", False, "reading it"),
     ("grep -n META_MODE program.md", False, "reading it"),
     ("grep -n 'META_MODE=1' program.md", False, "a grep pattern is data"),
     ("printenv META_MODE; declare -p META_MODE; env | grep META", False, "reading it"),
     ('[ "$META_MODE" = 1 ] && echo on', False, "reading it"),
-    ('if [[ $META_MODE == 1 ]]; then echo on; fi', False, "reading it"),
+    ("if [[ $META_MODE == 1 ]]; then echo on; fi", False, "reading it"),
     ("unset META_MODE; just eval", False, "unsetting is allowed"),
     ("env -u META_MODE git commit -m x", False, "unsetting is allowed"),
     ("export -n META_MODE", False, "unexporting is allowed"),
     ('git commit -m "mention META_MODE=1 in docs"', False, "a commit message is data"),
     ('echo "META_MODE=1" >> 9_reports/notes.md', False, "what echo prints is data"),
-    ("cat > 9_reports/x.md <<'EOF'\nMETA_MODE=1, human_journal.md and --no-verify, as text\nEOF", False, "a heredoc for cat is data"),
+    (
+        "cat > 9_reports/x.md <<'EOF'\nMETA_MODE=1, human_journal.md and --no-verify, as text\nEOF",
+        False,
+        "a heredoc for cat is data",
+    ),
     ("export OMP_NUM_THREADS=1 PATH=$PATH:/x && just eval", False, "other variables"),
     # writing human_journal.md
     ("echo x >> human_journal.md", True, WRITES),
@@ -183,7 +187,11 @@ SPELLINGS = [
     ("git -c core.hooksPath=/dev/null commit -m x", True, HOOKS_PATH),
     ("git -c core.HOOKSPATH= commit -m x", True, HOOKS_PATH),
     ("GIT_CONFIG_PARAMETERS=\"'core.hooksPath'='/dev/null'\" git commit -m x", True, HOOKS_PATH),
-    ("GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.hooksPath GIT_CONFIG_VALUE_0=/dev/null git commit -m x", True, HOOKS_PATH),
+    (
+        "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.hooksPath GIT_CONFIG_VALUE_0=/dev/null git commit -m x",
+        True,
+        HOOKS_PATH,
+    ),
     ("export GIT_CONFIG_GLOBAL=/tmp/evil.cfg", True, HOOKS_PATH),
     ("git config include.path /tmp/evil.cfg", True, HOOKS_PATH),
     ("rm -rf .git/hooks", True, HOOKS),
@@ -207,7 +215,7 @@ SPELLINGS = [
     ("git commit --no-veri -m x", True, SKIP),
     ("git commit --no-verif -m x", True, SKIP),
     ("git commit --no-v -m x", True, SKIP),
-    ("git commit --no-\"verify\" -m x", True, SKIP),
+    ('git commit --no-"verify" -m x', True, SKIP),
     ("git commit $'--no-verify' -m x", True, SKIP),
     ("git commit -n -m x", True, SKIP),
     ("git commit -an -m x", True, SKIP),
@@ -245,9 +253,17 @@ SPELLINGS = [
     ("git commit --verify -m x", False, "--verify runs the hooks"),
     ("git log -n 3 --grep=no-verify", False, "git log -n is a count"),
     ("git commit -F - <<'EOF'\nnot --no-verify\nEOF", False, "a message on stdin is data"),
-    ("git commit -m \"$(cat <<'EOF'\nrecord: rotary\n\nsays --no-verify and human_journal.md\nEOF\n)\"", False, "Claude Code's commit form"),
+    (
+        "git commit -m \"$(cat <<'EOF'\nrecord: rotary\n\nsays --no-verify and human_journal.md\nEOF\n)\"",
+        False,
+        "Claude Code's commit form",
+    ),
     ('grep -rn "git commit --no-verify" .', False, "a grep pattern is data"),
-    ("gh pr create --title x --body \"$(cat <<'EOF'\nsays human_journal.md and --no-verify\nEOF\n)\"", False, "a PR body is data"),
+    (
+        "gh pr create --title x --body \"$(cat <<'EOF'\nsays human_journal.md and --no-verify\nEOF\n)\"",
+        False,
+        "a PR body is data",
+    ),
     # the human journal through the tool, and acknowledge
     ("just journal t --journal=human --observation o", True, TOOL),
     ('just journal t --journal "human" --observation o', True, TOOL),
@@ -303,11 +319,17 @@ def test_the_table_covers_every_rule_both_ways() -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        "META_MODE='1' printenv META_MODE", "env META_MODE=1 printenv META_MODE", "export META_MODE=1; printenv META_MODE",
-        "declare -x META_MODE=1; printenv META_MODE", "read META_MODE <<< 1; export META_MODE; printenv META_MODE",
-        "printf -v META_MODE 1; export META_MODE; printenv META_MODE", ": ${META_MODE:=1}; export META_MODE; printenv META_MODE",
-        "((META_MODE=1)); export META_MODE; printenv META_MODE", "x[META_MODE=1]=0; export META_MODE; printenv META_MODE",
-        "eval \"$(echo export META_MODE=1)\"; printenv META_MODE", "echo 'export META_MODE=1; printenv META_MODE' | bash",
+        "META_MODE='1' printenv META_MODE",
+        "env META_MODE=1 printenv META_MODE",
+        "export META_MODE=1; printenv META_MODE",
+        "declare -x META_MODE=1; printenv META_MODE",
+        "read META_MODE <<< 1; export META_MODE; printenv META_MODE",
+        "printf -v META_MODE 1; export META_MODE; printenv META_MODE",
+        ": ${META_MODE:=1}; export META_MODE; printenv META_MODE",
+        "((META_MODE=1)); export META_MODE; printenv META_MODE",
+        "x[META_MODE=1]=0; export META_MODE; printenv META_MODE",
+        'eval "$(echo export META_MODE=1)"; printenv META_MODE',
+        "echo 'export META_MODE=1; printenv META_MODE' | bash",
     ],
 )
 def test_the_refused_meta_mode_spellings_really_set_it_in_bash(command: str) -> None:
@@ -319,14 +341,22 @@ def test_the_refused_meta_mode_spellings_really_set_it_in_bash(command: str) -> 
 
 @pytest.mark.parametrize(
     "command",
-    ["echo x >> hum*_journal.md", "tee h{t..v}man_journal.md < x", "f=human; echo x >> ${f}_journal.md",
-     "echo x >> $'human\\x5fjournal.md'", "sed -n 'w human_journal.md' x", "echo human_journal.md | xargs rm"],
+    [
+        "echo x >> hum*_journal.md",
+        "tee h{t..v}man_journal.md < x",
+        "f=human; echo x >> ${f}_journal.md",
+        "echo x >> $'human\\x5fjournal.md'",
+        "sed -n 'w human_journal.md' x",
+        "echo human_journal.md | xargs rm",
+    ],
 )
 def test_the_refused_journal_spellings_really_change_it_in_bash(tmp_path: Path, command: str) -> None:
     journal, other = tmp_path / "human_journal.md", tmp_path / "x"
     journal.write_text("# Human journal\n")
     other.write_text("y\n")
-    subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, env={"PATH": "/usr/bin:/bin"}, check=False)
+    subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, capture_output=True, env={"PATH": "/usr/bin:/bin"}, check=False
+    )
     assert not journal.exists() or journal.read_text() != "# Human journal\n"
     assert WRITES in shellguard.problem(command)
 
@@ -334,7 +364,9 @@ def test_the_refused_journal_spellings_really_change_it_in_bash(tmp_path: Path, 
 def test_setting_meta_mode_is_allowed_once_it_is_on_but_nothing_else_is() -> None:
     assert shellguard.problem("export META_MODE=1 && git commit -am x", meta_mode_on=True) is None
     assert shellguard.problem("META_MODE=1 git commit -nm x", meta_mode_on=True) == shellguard.SKIPS_HOOKS
-    assert shellguard.problem("META_MODE=1 tee -a human_journal.md", meta_mode_on=True) == shellguard.WRITES_HUMAN_JOURNAL
+    assert (
+        shellguard.problem("META_MODE=1 tee -a human_journal.md", meta_mode_on=True) == shellguard.WRITES_HUMAN_JOURNAL
+    )
 
 
 def test_nesting_past_what_it_can_read_is_refused() -> None:
@@ -346,9 +378,17 @@ def test_nesting_past_what_it_can_read_is_refused() -> None:
 def test_the_agent_hook_blocks_a_spelling_with_exit_2_and_one_line(project: Path) -> None:
     """The real entry point: Claude Code's PreToolUse JSON on stdin of `autoresearch guard agent`."""
     data = {
-        "session_id": "abc123", "transcript_path": "/tmp/t.jsonl", "cwd": str(project), "permission_mode": "default",
-        "hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_use_id": "toolu_01",
-        "tool_input": {"command": "git add -A && M\"ETA\"_MODE='1' git commit -m 'tweak eval'", "description": "commit"},
+        "session_id": "abc123",
+        "transcript_path": "/tmp/t.jsonl",
+        "cwd": str(project),
+        "permission_mode": "default",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_use_id": "toolu_01",
+        "tool_input": {
+            "command": "git add -A && M\"ETA\"_MODE='1' git commit -m 'tweak eval'",
+            "description": "commit",
+        },
     }
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC), "HOME": str(project)}
     run = [sys.executable, "-m", "autoresearch", "guard", "agent"]

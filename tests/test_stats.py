@@ -13,9 +13,22 @@ from autoresearch.metric import Metric
 
 # Student-t quantiles from the standard table (e.g. NIST/SEMATECH e-Handbook 1.3.6.7.2), 3 decimals.
 T_TABLE = [
-    (0.975, 1, 12.706), (0.975, 2, 4.303), (0.975, 3, 3.182), (0.975, 4, 2.776), (0.975, 5, 2.571),
-    (0.975, 10, 2.228), (0.975, 30, 2.042), (0.975, 100, 1.984), (0.95, 1, 6.314), (0.95, 2, 2.920),
-    (0.95, 9, 1.833), (0.99, 4, 3.747), (0.995, 10, 3.169), (0.90, 2, 1.886), (0.80, 2, 1.061), (0.80, 10, 0.879),
+    (0.975, 1, 12.706),
+    (0.975, 2, 4.303),
+    (0.975, 3, 3.182),
+    (0.975, 4, 2.776),
+    (0.975, 5, 2.571),
+    (0.975, 10, 2.228),
+    (0.975, 30, 2.042),
+    (0.975, 100, 1.984),
+    (0.95, 1, 6.314),
+    (0.95, 2, 2.920),
+    (0.95, 9, 1.833),
+    (0.99, 4, 3.747),
+    (0.995, 10, 3.169),
+    (0.90, 2, 1.886),
+    (0.80, 2, 1.061),
+    (0.80, 10, 0.879),
 ]
 Z_TABLE = [(0.975, 1.960), (0.95, 1.645), (0.8, 0.842), (0.995, 2.576)]
 
@@ -116,7 +129,9 @@ def test_bootstrap_p_value_is_small_for_a_clear_shift_and_large_for_none():
     unchanged = stats.paired_difference(a, [x + e for x, e in zip(a, noise)], method="bootstrap")
     assert unchanged.p_value > 0.5 and stats.compare_verdict(unchanged) == "within-noise"
     # the null-centred bootstrap agrees with the paired t-test on the same data, roughly
-    assert unchanged.p_value == pytest.approx(stats.paired_difference(a, [x + e for x, e in zip(a, noise)]).p_value, abs=0.15)
+    assert unchanged.p_value == pytest.approx(
+        stats.paired_difference(a, [x + e for x, e in zip(a, noise)]).p_value, abs=0.15
+    )
 
 
 def test_paired_difference_refuses_what_it_cannot_pair():

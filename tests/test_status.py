@@ -3,15 +3,14 @@ the next step, one test per branch of `next_step`, on real projects with signed 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 import pytest
-from records import calibrate
 from conftest import append_rows, git
 from queue_jobs import stop_tsp
+from records import calibrate
 
 from autoresearch import fingerprints, ideas, status
 from autoresearch.cli import main
@@ -60,7 +59,9 @@ def copies_of_one_idea(repo: Path, n: int, rating: int | None = 5) -> None:
     new_idea(repo, "idea-0", rating)
     first = next((repo / "1_ideas").glob("*_idea-0.md"))
     for i in range(1, n):
-        first.with_name(first.name.replace("idea-0", f"idea-{i}")).write_text(first.read_text().replace("idea-0", f"idea-{i}"))
+        first.with_name(first.name.replace("idea-0", f"idea-{i}")).write_text(
+            first.read_text().replace("idea-0", f"idea-{i}")
+        )
 
 
 @pytest.fixture
@@ -68,7 +69,10 @@ def ready(project: Path, result_row) -> Path:
     """Calibrated on cpu, with two rows of main's code there: the loop can start."""
     calibrate(project, cpu=0.02)
     code = champion(project)
-    append_rows(project, [result_row(commit="base000", val_bpb=2.0, code=code, parent=code, verdict="baseline", seed=s) for s in (0, 1)])
+    append_rows(
+        project,
+        [result_row(commit="base000", val_bpb=2.0, code=code, parent=code, verdict="baseline", seed=s) for s in (0, 1)],
+    )
     return project
 
 
@@ -80,7 +84,9 @@ def worktree(repo: Path, slug: str) -> Path:
 
 def commit_change(tree: Path, line: str = "LR = 0.1") -> None:
     train = tree / "train.py"
-    train.write_text("".join(f"{line}\n" if x.startswith("LR = ") else x for x in train.read_text().splitlines(keepends=True)))
+    train.write_text(
+        "".join(f"{line}\n" if x.startswith("LR = ") else x for x in train.read_text().splitlines(keepends=True))
+    )
     git(tree, "commit", "-qam", f"exp: {line}")
 
 
@@ -94,7 +100,9 @@ def test_next_step_calibrate_first(project):
 def test_next_step_main_has_no_rows_in_a_calibrated_profile(project, result_row):
     calibrate(project, cpu=0.02)
     append_rows(project, [result_row(code=champion(project), profile="cuda")])  # a row, but not in a calibrated profile
-    assert next_step(project).startswith("main's code has no rows in a calibrated profile: run `just eval` in the root checkout")
+    assert next_step(project).startswith(
+        "main's code has no rows in a calibrated profile: run `just eval` in the root checkout"
+    )
 
 
 def test_next_step_commit_a_dirty_worktree(ready):
@@ -109,17 +117,25 @@ def test_next_step_eval_a_worktree_whose_code_has_no_row(ready, result_row):
     commit_change(tree)
     assert next_step(ready) == "worktree rotary has code with no row: `cd 5_worktrees/rotary && just eval`"
     code = fingerprints.code_hash(tree, Config.load(Project.find(ready)))
-    append_rows(ready, [result_row(code=code, parent=champion(ready), idea="rotary", branch="exp/rotary", verdict="within-noise")])
+    append_rows(
+        ready,
+        [result_row(code=code, parent=champion(ready), idea="rotary", branch="exp/rotary", verdict="within-noise")],
+    )
     assert next_step(ready).startswith("IDEATE")
 
 
 def test_next_step_keep_a_winner_that_beat_its_parent(ready, result_row):
     parent = champion(ready)
-    append_rows(ready, [
-        result_row(val_bpb=1.95, code="aaaaaaaaaaaa", parent=parent, idea="slow", verdict="within-noise"),
-        result_row(val_bpb=1.90, code="bbbbbbbbbbbb", parent=parent, idea="rotary", verdict="better"),
-        result_row(val_bpb=1.85, code=parent, parent=parent, idea="merged", verdict="better"),  # main's code already
-    ])
+    append_rows(
+        ready,
+        [
+            result_row(val_bpb=1.95, code="aaaaaaaaaaaa", parent=parent, idea="slow", verdict="within-noise"),
+            result_row(val_bpb=1.90, code="bbbbbbbbbbbb", parent=parent, idea="rotary", verdict="better"),
+            result_row(
+                val_bpb=1.85, code=parent, parent=parent, idea="merged", verdict="better"
+            ),  # main's code already
+        ],
+    )
     assert next_step(ready) == "rotary beat its parent: confirm and merge it with `just keep rotary`"
 
 
@@ -129,12 +145,16 @@ def test_next_step_rate_the_unrated_ideas(ready):
     ideas.set_field(Project.find(ready), "beta", "rating", 7)
     ideas.set_field(Project.find(ready), "delta", "status", "rejected")
     step = next_step(ready)
-    assert step.startswith("2 idea(s) are unrated (alpha, gamma): critique them (`just critique`) and rate them (`just rate SLUG N`)")
+    assert step.startswith(
+        "2 idea(s) are unrated (alpha, gamma): critique them (`just critique`) and rate them (`just rate SLUG N`)"
+    )
 
 
 def test_next_step_counts_the_ideas_until_implement_against_ideate_below(ready, capsys):
     copies_of_one_idea(ready, 3)
-    assert next_step(ready).startswith("IDEATE: 27 more idea(s) until IMPLEMENT (3 of 30): read a paper, then `just idea SLUG \"title\"`")
+    assert next_step(ready).startswith(
+        'IDEATE: 27 more idea(s) until IMPLEMENT (3 of 30): read a paper, then `just idea SLUG "title"`'
+    )
     set_config(ready, 'direction = "lower"\n', 'direction = "lower"\nideate_below = 5\n')
     assert next_step(ready).startswith("IDEATE: 2 more idea(s) until IMPLEMENT (3 of 5)")
     assert "3 of 5 ideas (IDEATE)" in out(capsys)
@@ -142,14 +162,19 @@ def test_next_step_counts_the_ideas_until_implement_against_ideate_below(ready, 
 
 def test_next_step_implement_once_the_gate_of_30_is_reached(ready, capsys):
     copies_of_one_idea(ready, 30)
-    assert next_step(ready) == "IMPLEMENT: `autoresearch idea next` names the best untried idea; open it with `just wt SLUG`"
+    assert (
+        next_step(ready)
+        == "IMPLEMENT: `autoresearch idea next` names the best untried idea; open it with `just wt SLUG`"
+    )
     assert "30 of 30 ideas (IMPLEMENT): 30 proposed" in out(capsys)
     for i in range(30):
         ideas.set_field(Project.find(ready), f"idea-{i}", "status", "done")
-    assert next_step(ready) == "IMPLEMENT, but no idea is proposed: write new ones (`just idea SLUG \"title\"`)"
+    assert next_step(ready) == 'IMPLEMENT, but no idea is proposed: write new ones (`just idea SLUG "title"`)'
 
 
-@pytest.mark.skipif(find_tsp() is None, reason="no queue engine here: task-spooler is not installed (sudo apt-get install task-spooler)")
+@pytest.mark.skipif(
+    find_tsp() is None, reason="no queue engine here: task-spooler is not installed (sudo apt-get install task-spooler)"
+)
 def test_next_step_journal_the_finished_queued_jobs(ready, monkeypatch, capsys):
     set_config(ready, 'backend = "auto"', 'backend = "tsp"')
     git(ready, "commit", "-qam", "queue on task-spooler")
@@ -161,7 +186,10 @@ def test_next_step_journal_the_finished_queued_jobs(ready, monkeypatch, capsys):
             assert main(["queue", "add", "--label", label, "--", *FAKE_EVAL]) == 0
         assert main(["queue", "wait"]) == 0
         capsys.readouterr()
-        assert next_step(ready) == "2 queued job(s) finished and are not journaled: `just queue-review`, then `just journal ...`"
+        assert (
+            next_step(ready)
+            == "2 queued job(s) finished and are not journaled: `just queue-review`, then `just journal ...`"
+        )
         assert main(["journal", "add", "--title", "a: as expected", "--observation", f"{labels[0]}: 1.5"]) == 0
         assert next_step(ready).startswith("1 queued job(s) finished and are not journaled")
         assert "2 finished, 1 not yet" in out(capsys)  # the panel's caption
@@ -194,7 +222,14 @@ def test_status_counts_ideas_by_status(project, capsys):
 def test_status_shows_start_main_code_gain_best_and_the_last_five_results_with_verdicts(ready, result_row, capsys):
     parent = champion(ready)
     for i, (value, verdict) in enumerate([(1.95, "within-noise"), (1.7, "better"), (1.9, "worse"), (1.8, "worse")]):
-        append_rows(ready, [result_row(commit=f"run{i}00", val_bpb=value, verdict=verdict, idea="rotary", code=f"{i:012d}", parent=parent)])
+        append_rows(
+            ready,
+            [
+                result_row(
+                    commit=f"run{i}00", val_bpb=value, verdict=verdict, idea="rotary", code=f"{i:012d}", parent=parent
+                )
+            ],
+        )
     append_rows(ready, [result_row(commit="crash00", status="crash", reason="nan", idea="swiglu", parent=parent)])
     text = out(capsys)
     assert "Results (7 rows, val_bpb, lower is better)" in text
@@ -208,12 +243,24 @@ def test_status_shows_start_main_code_gain_best_and_the_last_five_results_with_v
 def test_status_gain_is_the_mean_of_main_code_against_where_the_project_started(project, result_row, capsys):
     calibrate(project, cpu=0.02)
     code = champion(project)
-    append_rows(project, [
-        result_row(commit="old0000", val_bpb=2.10, code="0ld0c0de0000", parent="0ld0c0de0000"),
-        result_row(commit="lost001", val_bpb=1.50, code="1ost0c0de000", parent="0ld0c0de0000", idea="lost", verdict="better"),
-        result_row(commit="main002", val_bpb=2.00, code=code, parent="0ld0c0de0000", idea="kept", verdict="better"),
-        result_row(commit="main003", val_bpb=1.98, code=code, parent="0ld0c0de0000", idea="kept", verdict="better", seed=1),
-    ])
+    append_rows(
+        project,
+        [
+            result_row(commit="old0000", val_bpb=2.10, code="0ld0c0de0000", parent="0ld0c0de0000"),
+            result_row(
+                commit="lost001",
+                val_bpb=1.50,
+                code="1ost0c0de000",
+                parent="0ld0c0de0000",
+                idea="lost",
+                verdict="better",
+            ),
+            result_row(commit="main002", val_bpb=2.00, code=code, parent="0ld0c0de0000", idea="kept", verdict="better"),
+            result_row(
+                commit="main003", val_bpb=1.98, code=code, parent="0ld0c0de0000", idea="kept", verdict="better", seed=1
+            ),
+        ],
+    )
     (p,) = state(project).profiles
     assert (p.start, p.champion, p.champion_rows, p.best["commit"]) == (2.10, pytest.approx(1.99), 2, "lost001")
     text = out(capsys)
@@ -238,12 +285,16 @@ def test_status_on_a_higher_is_better_metric(project, result_row, capsys):
         del r["val_bpb"]
         return r | {"accuracy": value}
 
-    append_rows(project, [
-        row(0.90, commit="start00", code="000000000000", parent="000000000000"),
-        row(0.93, commit="main001", code=code, parent="000000000000", verdict="better"),
-        row(0.95, commit="main002", code=code, parent="000000000000", verdict="better", seed=1),
-        row(0.80, commit="worse03", code="dddddddddddd", parent=code, idea="bad", verdict="worse"),
-    ], metric="accuracy")
+    append_rows(
+        project,
+        [
+            row(0.90, commit="start00", code="000000000000", parent="000000000000"),
+            row(0.93, commit="main001", code=code, parent="000000000000", verdict="better"),
+            row(0.95, commit="main002", code=code, parent="000000000000", verdict="better", seed=1),
+            row(0.80, commit="worse03", code="dddddddddddd", parent=code, idea="bad", verdict="worse"),
+        ],
+        metric="accuracy",
+    )
     (p,) = state(project).profiles
     assert (p.start, p.champion, p.best["commit"]) == (0.90, pytest.approx(0.94), "main002")
     text = out(capsys)
@@ -257,7 +308,7 @@ def test_status_brief_is_a_few_lines_ending_with_the_next_step(ready, capsys):
     assert text.splitlines() == [
         "autoresearch status: 2 of 30 ideas, 0 worktree(s), 2 result rows (val_bpb, lower is better)",
         "profile cpu: main's code 2.0000 over 2 row(s); noise threshold 0.0200",
-        "Next: IDEATE: 28 more idea(s) until IMPLEMENT (2 of 30): read a paper, then `just idea SLUG \"title\"`",
+        'Next: IDEATE: 28 more idea(s) until IMPLEMENT (2 of 30): read a paper, then `just idea SLUG "title"`',
     ]
 
 

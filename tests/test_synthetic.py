@@ -88,7 +88,7 @@ def test_each_class_spells_its_words_with_one_or_two_characteristic_suffixes(gra
     def two_suffixes_cover(words: tuple[str, ...]) -> bool:
         candidates = {w[-2:] for w in words} | {w[-1:] for w in words}
         pairs = itertools.combinations_with_replacement(sorted(candidates), 2)
-        return any(all(w.endswith(a) or w.endswith(b) for w in words) for a, b in pairs)
+        return any(all(w.endswith((a, b)) for w in words) for a, b in pairs)
 
     for c in range(grammar.n_classes):
         assert two_suffixes_cover(grammar.words[grammar.class_start[c] : grammar.class_start[c + 1]])
@@ -119,7 +119,7 @@ def test_sentences_average_six_to_twelve_words_and_some_classes_never_end_one(se
 
 def test_stream_paragraphs_and_sentences_have_the_analytic_mean_length(grammar: syn.Grammar, train: np.ndarray) -> None:
     tokens, _ = tokens_of(train.tobytes())
-    n_sentences = sum(t.endswith(b".\n") or t.endswith(b". ") for t in tokens)
+    n_sentences = sum(t.endswith((b".\n", b". ")) for t in tokens)
     n_paragraphs = sum(t.endswith(b".\n") for t in tokens)
     assert len(tokens) / n_sentences == pytest.approx(grammar.mean_sentence_words(), rel=0.03)
     assert n_sentences / n_paragraphs == pytest.approx(1 / grammar.paragraph_end_prob, rel=0.04)
@@ -139,7 +139,9 @@ def assert_decodes(grammar: syn.Grammar, data: bytes) -> None:
     assert any(s.startswith(tail) for s in strings)
 
 
-def test_docs_decode_into_vocabulary_tokens_and_start_at_a_paragraph_start(grammar: syn.Grammar, val: np.ndarray) -> None:
+def test_docs_decode_into_vocabulary_tokens_and_start_at_a_paragraph_start(
+    grammar: syn.Grammar, val: np.ndarray
+) -> None:
     for doc in val:
         assert_decodes(grammar, doc.tobytes())
     starts = syn.generate_docs(grammar, 4000, 16, seed=9)  # a token has at most 12 bytes
@@ -204,7 +206,7 @@ def brute_force_bits(grammar: syn.Grammar, doc: bytes) -> np.ndarray:
         n_paragraphs = 1 + sum(d == 2 for _, d in parsed)
         total = 0.0
         for path in itertools.product(range(grammar.n_topics), repeat=n_paragraphs):
-            p, paragraph, previous = grammar.n_topics ** -n_paragraphs, 0, None
+            p, paragraph, previous = grammar.n_topics**-n_paragraphs, 0, None
             for word, delim in parsed:
                 p *= token_prob(previous, path[paragraph], word, delim)
                 previous = grammar.word_class[word] if delim == 0 else None

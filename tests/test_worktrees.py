@@ -40,7 +40,9 @@ def tree(project: Path, idea: str) -> Path:
     return worktrees.new_worktree(*here(), idea).path
 
 
-def test_new_worktree_branches_from_main_and_marks_the_idea(project: Path, idea: str, capsys: pytest.CaptureFixture) -> None:
+def test_new_worktree_branches_from_main_and_marks_the_idea(
+    project: Path, idea: str, capsys: pytest.CaptureFixture
+) -> None:
     assert main(["worktree", "new", idea]) == 0
     path = project / "5_worktrees" / idea
     assert (path / "train.py").exists() and (path / ".git").is_file()
@@ -85,7 +87,9 @@ def test_new_worktree_refuses_an_existing_folder(project: Path, idea: str, capsy
     assert ideas.parse_idea(ideas.find_idea(Project.find(), idea)).status == "proposed"
 
 
-def test_commands_outside_a_git_repo_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+def test_commands_outside_a_git_repo_say_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     bare = tmp_path / "plain"
     bare.mkdir()
     monkeypatch.chdir(bare)
@@ -93,7 +97,9 @@ def test_commands_outside_a_git_repo_say_so(tmp_path: Path, monkeypatch: pytest.
     assert "is not inside a git checkout" in capsys.readouterr().err
 
 
-def test_new_worktree_from_inside_a_worktree_acts_on_the_root(project: Path, tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_worktree_from_inside_a_worktree_acts_on_the_root(
+    project: Path, tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tree)
     ideas.new_idea(Project.find(), "warmup", "Warmup")
     assert list((project / "1_ideas").glob("*_warmup.md")) and not list((tree / "1_ideas").glob("*_warmup.md"))
@@ -104,7 +110,13 @@ def test_new_worktree_from_inside_a_worktree_acts_on_the_root(project: Path, tre
 
 def test_list_worktrees_reports_dirty_ahead_and_last_result(project: Path, tree: Path, result_row) -> None:
     (info,) = worktrees.list_worktrees(*here())
-    assert (info.slug, info.branch, info.dirty, info.ahead, info.last_result) == ("rotary", "exp/rotary", False, 0, None)
+    assert (info.slug, info.branch, info.dirty, info.ahead, info.last_result) == (
+        "rotary",
+        "exp/rotary",
+        False,
+        0,
+        None,
+    )
     assert info.path.resolve() == tree.resolve()
     with (tree / "train.py").open("a") as f:
         f.write("\n# tweak\n")
@@ -117,7 +129,9 @@ def test_list_worktrees_reports_dirty_ahead_and_last_result(project: Path, tree:
     assert worktrees.list_worktrees(*here())[0].last_result == "crash: nan (cpu)"
 
 
-def test_list_worktrees_ignores_worktrees_outside_5_worktrees(project: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_list_worktrees_ignores_worktrees_outside_5_worktrees(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     git(project, "worktree", "add", "-q", str(tmp_path / "elsewhere"), "-b", "other")
     assert worktrees.list_worktrees(*here()) == []
     assert main(["worktree", "list"]) == 0
@@ -158,7 +172,9 @@ def test_remove_keeps_the_branch_by_default(project: Path, tree: Path, capsys: p
     assert "kept branch exp/rotary" in capsys.readouterr().out
 
 
-def test_remove_refuses_a_dirty_worktree_without_force(project: Path, tree: Path, capsys: pytest.CaptureFixture) -> None:
+def test_remove_refuses_a_dirty_worktree_without_force(
+    project: Path, tree: Path, capsys: pytest.CaptureFixture
+) -> None:
     (tree / "notes.txt").write_text("untracked work")
     assert main(["worktree", "remove", "rotary"]) == 1
     assert "uncommitted changes" in capsys.readouterr().err.replace("\n", " ")
@@ -169,7 +185,9 @@ def test_remove_refuses_a_dirty_worktree_without_force(project: Path, tree: Path
     assert not tree.exists() and "exp/rotary" in branches(project)
 
 
-def test_remove_with_delete_branch_deletes_an_unmerged_branch(project: Path, tree: Path, capsys: pytest.CaptureFixture) -> None:
+def test_remove_with_delete_branch_deletes_an_unmerged_branch(
+    project: Path, tree: Path, capsys: pytest.CaptureFixture
+) -> None:
     (tree / "model.py").write_text("# changed\n")
     git(tree, "commit", "-qam", "exp(rotary): unmerged")
     commit = git(tree, "rev-parse", "HEAD")
@@ -193,7 +211,9 @@ def test_remove_refuses_from_inside_that_worktree(project: Path, tree: Path, mon
     assert tree.exists()
 
 
-def test_remove_moves_the_log_files_left_in_the_worktree_into_7_runs(project: Path, tree: Path, capsys: pytest.CaptureFixture) -> None:
+def test_remove_moves_the_log_files_left_in_the_worktree_into_7_runs(
+    project: Path, tree: Path, capsys: pytest.CaptureFixture
+) -> None:
     (tree / "run.log").write_text("step 1 loss 5.5\n")  # ignored by .gitignore: the worktree stays clean
     (tree / "notes.txt").write_text("not a log")
     (tree / "out").mkdir()
@@ -202,7 +222,10 @@ def test_remove_moves_the_log_files_left_in_the_worktree_into_7_runs(project: Pa
     out = capsys.readouterr().out
     (saved,) = (project / "7_runs").iterdir()
     assert saved.name.endswith("_rotary_worktree-logs") and f"moved to 7_runs/{saved.name}" in out
-    assert {p.name: p.read_text() for p in saved.iterdir()} == {"run.log": "step 1 loss 5.5\n", "out__train.log": "step 2 loss 4.4\n"}
+    assert {p.name: p.read_text() for p in saved.iterdir()} == {
+        "run.log": "step 1 loss 5.5\n",
+        "out__train.log": "step 2 loss 4.4\n",
+    }
     assert not tree.exists() and "exp/rotary" in branches(project)
 
 
@@ -218,7 +241,9 @@ def test_remove_without_logs_makes_no_run_folder(project: Path, tree: Path, caps
     assert "moved to" not in capsys.readouterr().out and not (project / "7_runs").exists()
 
 
-def test_list_says_main_moved_when_mains_code_changed_since_the_fork(project: Path, tree: Path, capsys: pytest.CaptureFixture) -> None:
+def test_list_says_main_moved_when_mains_code_changed_since_the_fork(
+    project: Path, tree: Path, capsys: pytest.CaptureFixture
+) -> None:
     (project / "RESEARCH_JOURNAL.md").write_text((project / "RESEARCH_JOURNAL.md").read_text() + "\n")
     git(project, "commit", "-qam", "record: a commit on main that changes no code")
     assert not worktrees.list_worktrees(*here())[0].behind_champion

@@ -64,7 +64,7 @@ def acknowledge_advice(commit: str) -> str:
     c = short(commit)
     return (
         f"a commit cannot be undone: if you, the researcher, accept it, acknowledge it with "
-        f"`just journal \"acknowledge {c}\" --journal human --observation \"acknowledge: {c} <why>\"`"
+        f'`just journal "acknowledge {c}" --journal human --observation "acknowledge: {c} <why>"`'
     )
 
 
@@ -114,7 +114,9 @@ class History:
 
     def subject(self, commit: str) -> str:
         if commit not in self.subjects:
-            self.subjects.update({c: m.split("\n", 1)[0] for c, (_, m) in repo.commit_messages(self.root, [commit]).items()})
+            self.subjects.update(
+                {c: m.split("\n", 1)[0] for c, (_, m) in repo.commit_messages(self.root, [commit]).items()}
+            )
         return self.subjects.get(commit, "")
 
     def name(self, commit: str) -> str:
@@ -212,7 +214,7 @@ def prefixes_of(content: bytes, blobs: dict[str, int], algorithm: str) -> dict[s
     ids = [b for b, size in blobs.items() if size <= len(content)]
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
         same = list(pool.map(lambda b: _blob_id(view[: blobs[b]], algorithm) == b, ids))
-    return {b: False for b in blobs} | dict(zip(ids, same))
+    return dict.fromkeys(blobs, False) | dict(zip(ids, same))
 
 
 def first_difference(old: bytes, new: bytes) -> str:
@@ -225,7 +227,11 @@ def first_difference(old: bytes, new: bytes) -> str:
         return f"removed the rows at the end (lines {first_line}-{last_line} of the version before it)"
     k += next(i for i in range(65536) if old[k + i : k + i + 1] != new[k + i : k + i + 1])
     line = old[:k].count(b"\n") + 1
-    return "changed the header" if line == 1 else f"removed or changed committed rows (line {line} of the version before it is not kept as it was)"
+    return (
+        "changed the header"
+        if line == 1
+        else f"removed or changed committed rows (line {line} of the version before it is not kept as it was)"
+    )
 
 
 def results_history(hist: History, cache: Cache, content: bytes | None) -> ResultsHistory:
@@ -345,8 +351,13 @@ def audit_rows(project: Project, content: bytes, df: pl.DataFrame, verified_pref
     missing = repo.missing_commits(project.root, [c for c in rows["commit"].unique().to_list() if c]) | {""}
     bad = rows.filter(pl.col("commit").is_in(list(missing)))
     lines = [r + 1 for r in bad["row"].to_list()]
-    problems += [RowProblem(line, o, "no-commit", c) for line, o, c in zip(lines, line_offsets(content, lines), bad["commit"].to_list())]
-    hashes = df.filter(pl.col("eval_hash").fill_null("") != "").group_by("eval_hash").agg((pl.col("row") + 1).alias("lines"))
+    problems += [
+        RowProblem(line, o, "no-commit", c)
+        for line, o, c in zip(lines, line_offsets(content, lines), bad["commit"].to_list())
+    ]
+    hashes = (
+        df.filter(pl.col("eval_hash").fill_null("") != "").group_by("eval_hash").agg((pl.col("row") + 1).alias("lines"))
+    )
     return RowAudit(
         sorted(problems, key=lambda p: p.line),
         unknown,
@@ -392,7 +403,9 @@ def restore_rows(project: Project, config: Config) -> list[str]:
         body, _, sig = line.rstrip("\n").rpartition("\t")
         verdict = verify(body, sig)
         if line.count("\n") != 1 or not line.endswith("\n") or verdict != "ok":
-            said.append(f"{rel}/row.tsv: not restored: its line is not one row signed by eval.py on this machine ({verdict})")
+            said.append(
+                f"{rel}/row.tsv: not restored: its line is not one row signed by eval.py on this machine ({verdict})"
+            )
             continue
         lines.append(line)
         said.append(f"{rel}: row restored")
@@ -401,7 +414,9 @@ def restore_rows(project: Project, config: Config) -> list[str]:
         with results.lock(path):
             data = path.read_bytes() if path.exists() else b""
             if data and not data.endswith(b"\n"):
-                raise AuditError(f"{path}: the last line is torn (no newline); fix it first (`git checkout {path.name}`), then restore the rows")
+                raise AuditError(
+                    f"{path}: the last line is torn (no newline); fix it first (`git checkout {path.name}`), then restore the rows"
+                )
             with path.open("ab") as f:
                 f.write((results.header(config.metric.name) if not data else "").encode() + "".join(lines).encode())
                 f.flush()
@@ -452,7 +467,11 @@ def frozen_history(hist: History, config: Config, cache: Cache) -> FrozenHistory
     root = hist.root
     specs = git_pathspecs(config.taxonomy.frozen)
     bounds = [hist.main, *([f"^{hist.since}"] if hist.since else [])]
-    plain = [c for c in repo.git(root, "log", "--full-history", "--no-merges", "--format=%H", *bounds, "--", *specs).split() if c != hist.first]
+    plain = [
+        c
+        for c in repo.git(root, "log", "--full-history", "--no-merges", "--format=%H", *bounds, "--", *specs).split()
+        if c != hist.first
+    ]
     merges = [(c, ps) for c, ps in hist.commits if len(ps) > 1]
     pairs = [(c, p) for c, ps in merges for p in ps]
     answers = iter(repo.changed_paths(root, pairs, specs))
@@ -479,7 +498,11 @@ def frozen_history(hist: History, config: Config, cache: Cache) -> FrozenHistory
     files = repo.changed_paths(root, [(c, (parents.get(c) or (None,))[0]) for c, _ in flagged], specs)
     for (c, verdict), names in zip(flagged, files):
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        what = "a merge whose FROZEN files differ from every parent" if len(parents.get(c, ())) > 1 else "changed FROZEN files"
+        what = (
+            "a merge whose FROZEN files differ from every parent"
+            if len(parents.get(c, ())) > 1
+            else "changed FROZEN files"
+        )
         why = {
             "missing": "and has no Meta-Mode trailer (the prepare-commit-msg hook writes one when META_MODE is on): made without META_MODE, or with the hooks skipped",
             "forged": "and its Meta-Mode trailer was not written by the hook (typed by hand or copied from another commit)",
@@ -489,7 +512,11 @@ def frozen_history(hist: History, config: Config, cache: Cache) -> FrozenHistory
             ),
         }[verdict]
         breaks.append(Break(c, f"{hist.name(c)}: {what} ({shown}) {why}; rows made with it are not trusted"))
-    old = [] if hist.since is None else repo.git(root, "log", "--full-history", "--format=%H", hist.since, "--", *specs).split()
+    old = (
+        []
+        if hist.since is None
+        else repo.git(root, "log", "--full-history", "--format=%H", hist.since, "--", *specs).split()
+    )
     versions = list(dict.fromkeys([hist.first, *([hist.since] if hist.since else []), *old, *authorised]))
     return FrozenHistory(hist.oldest_first(breaks), versions)
 
@@ -544,7 +571,17 @@ def journal_history(hist: History, name: str, cache: Cache | None = None) -> Jou
     from autoresearch.journal import verify
 
     root = hist.root
-    line = repo.git(root, "log", "--first-parent", "--reverse", "--format=%H", hist.main, *([f"^{hist.since}"] if hist.since else []), "--", name).split()
+    line = repo.git(
+        root,
+        "log",
+        "--first-parent",
+        "--reverse",
+        "--format=%H",
+        hist.main,
+        *([f"^{hist.since}"] if hist.since else []),
+        "--",
+        name,
+    ).split()
     specs = [f"{c}:{name}" for c in ([hist.since] if hist.since else []) + line]
     found = repo.batch_check(root, specs)
     ids = {spec.partition(":")[0]: (obj.id if obj else None) for spec, obj in found.items()}
@@ -579,7 +616,10 @@ def journal_history(hist: History, name: str, cache: Cache | None = None) -> Jou
             outstanding.setdefault(key, c)
         if not problems:
             base = new
-    breaks = [Break(c, f"{key} by {hist.name(c)} on {hist.branch} (APPEND-ONLY; the commit skipped the hook)") for key, c in outstanding.items()]
+    breaks = [
+        Break(c, f"{key} by {hist.name(c)} on {hist.branch} (APPEND-ONLY; the commit skipped the hook)")
+        for key, c in outstanding.items()
+    ]
     return JournalHistory(name, text(base) if base else None, hist.oldest_first(breaks), repaired)
 
 
@@ -593,7 +633,12 @@ def repaired_text(base: str, current: str) -> str:
     texts, headings = {e.text for e in old}, {e.heading for e in old}
     added = [e.text for e in entries if e.text not in texts and e.heading not in headings]
     body = "\n\n".join(added + [e.text for e in old])
-    return header + ("" if header.endswith("\n\n") or not header else "\n" if header.endswith("\n") else "\n\n") + body + "\n"
+    return (
+        header
+        + ("" if header.endswith("\n\n") or not header else "\n" if header.endswith("\n") else "\n\n")
+        + body
+        + "\n"
+    )
 
 
 def repair_journal(project: Project, config: Config, name: str) -> str:
@@ -611,7 +656,7 @@ def repair_journal(project: Project, config: Config, name: str) -> str:
 
     write_atomic(path, repaired_text(history.base, current))
     meta = " with META_MODE on (it is FROZEN)" if config.taxonomy.is_frozen(name) else ""
-    return f"{name}: the edited entries are back as they were; commit it{meta}: `git commit -m \"repair {name}\" {name}`"
+    return f'{name}: the edited entries are back as they were; commit it{meta}: `git commit -m "repair {name}" {name}`'
 
 
 def repairs_journal(project: Project, config: Config, name: str, staged: bytes) -> bool:
@@ -622,7 +667,11 @@ def repairs_journal(project: Project, config: Config, name: str, staged: bytes) 
         history = journal_history(History.load(project, config), name)
     except AuditError:
         return False
-    return bool(history.breaks) and history.base is not None and not verify(history.base, staged.decode("utf-8", "replace"), name)
+    return (
+        bool(history.breaks)
+        and history.base is not None
+        and not verify(history.base, staged.decode("utf-8", "replace"), name)
+    )
 
 
 # ---------------------------------------------------------------------------------- acknowledgements
@@ -653,7 +702,9 @@ def acknowledgements(project: Project) -> tuple[dict[str, Acknowledgement], list
         if obj is None:
             warnings.append(f"{path.name} entry '{heading}': acknowledge: {c} names no commit of this repository")
         elif not why:
-            warnings.append(f"{path.name} entry '{heading}': acknowledge: {c} gives no reason; write why after the commit")
+            warnings.append(
+                f"{path.name} entry '{heading}': acknowledge: {c} gives no reason; write why after the commit"
+            )
         else:
             acks.setdefault(obj.id, Acknowledgement(obj.id, why, heading))
     return acks, warnings

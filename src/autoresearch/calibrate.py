@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -88,11 +88,18 @@ def window_for(profile: str, device: str, declared: list[float] | None = None) -
         return WINDOWS[profile]
     if device in WINDOWS:
         return WINDOWS[device]
-    raise UserError(f"profile {profile!r} runs on device {device!r}, which has no runtime window; give the profile one in eval.py (window=(min_s, max_s))")
+    raise UserError(
+        f"profile {profile!r} runs on device {device!r}, which has no runtime window; give the profile one in eval.py (window=(min_s, max_s))"
+    )
 
 
 def assess(
-    runs: list[Run], repeat: Run, meaningful: float, previous: dict | None, alpha: float = stats.ALPHA, power: float = stats.POWER
+    runs: list[Run],
+    repeat: Run,
+    meaningful: float,
+    previous: dict | None,
+    alpha: float = stats.ALPHA,
+    power: float = stats.POWER,
 ) -> tuple[list[Check], dict]:
     """The checks of the seed's requirements, and the figures of the calibration record (no date or commit)."""
     if len(runs) < 2:
@@ -101,7 +108,9 @@ def assess(
     everything = [*runs, repeat]
     for run in everything:
         if (run.profile, run.device) != (profile, device):
-            raise UserError(f"calibration runs disagree on the profile: {run.profile}/{run.device} vs {profile}/{device}")
+            raise UserError(
+                f"calibration runs disagree on the profile: {run.profile}/{run.device} vs {profile}/{device}"
+            )
     values = [r.value for r in runs]
     n, m, s = len(values), stats.mean(values), stats.std(values)
     rel = s / abs(m)
@@ -138,13 +147,15 @@ def assess(
     else:
         deterministic = delta == 0
         criterion = "bit-identical (CPU), compared at full float precision"
-    checks.append(Check(
-        "determinism",
-        f"seed {first.seed} twice: {first.value!r} then {repeat.value!r} (difference {delta:.3g})",
-        criterion,
-        deterministic,
-        "fix every source of randomness to the seed (data order, init, dropout); on the CPU keep torch.use_deterministic_algorithms",
-    ))
+    checks.append(
+        Check(
+            "determinism",
+            f"seed {first.seed} twice: {first.value!r} then {repeat.value!r} (difference {delta:.3g})",
+            criterion,
+            deterministic,
+            "fix every source of randomness to the seed (data order, init, dropout); on the CPU keep torch.use_deterministic_algorithms",
+        )
+    )
     hashes = sorted({r.val_hash for r in everything})
     before = previous.get("val_hash") if previous else None
     same_split = len(hashes) == 1 and before in (None, hashes[0])
@@ -152,13 +163,16 @@ def assess(
         figure = f"{len(hashes)} different hashes: {', '.join(hashes)}"
     else:
         figure = hashes[0] + ("" if before is None else f" (previous calibration: {before})")
-    checks.append(Check(
-        "fixed eval split",
-        figure,
-        f"one hash over all {len(everything)} runs" + ("" if before is None else ", equal to the previous calibration's"),
-        same_split,
-        "the validation split changed: restore DATA, DATA_SEED and val_docs in eval.py; rows made on another split are not comparable",
-    ))
+    checks.append(
+        Check(
+            "fixed eval split",
+            figure,
+            f"one hash over all {len(everything)} runs"
+            + ("" if before is None else ", equal to the previous calibration's"),
+            same_split,
+            "the validation split changed: restore DATA, DATA_SEED and val_docs in eval.py; rows made on another split are not comparable",
+        )
+    )
     record = {
         "threshold": mde,
         "mean": m,
@@ -182,13 +196,24 @@ def assess(
 
 def run_one(project: Project, seed: int, profile: str | None, budget: str) -> Run:
     """`python eval.py --seed SEED --kind calibration` in the root checkout; its JSON summary read back."""
-    args = ["--seed", str(seed), "--kind", "calibration", "--description", f"calibration seed {seed}", "--budget", budget]
+    args = [
+        "--seed",
+        str(seed),
+        "--kind",
+        "calibration",
+        "--description",
+        f"calibration seed {seed}",
+        "--budget",
+        budget,
+    ]
     if profile:
         args += ["--profile", profile]
     with tempfile.TemporaryDirectory() as tmp:
         summary = Path(tmp) / "summary.json"
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "eval.py", *args, "--summary", str(summary)], cwd=project.root, stdout=subprocess.DEVNULL)
+        done = subprocess.run(
+            [sys.executable, "eval.py", *args, "--summary", str(summary)], cwd=project.root, stdout=subprocess.DEVNULL
+        )
         seconds = time.perf_counter() - started
         figures = json.loads(summary.read_text())[-1] if summary.exists() else {}
     if done.returncode != 0 or not figures.get("value_exact"):
@@ -196,7 +221,15 @@ def run_one(project: Project, seed: int, profile: str | None, budget: str) -> Ru
         raise UserError(
             f"calibration run of seed {seed} failed ({why}); the baseline must run cleanly: fix it, check with `just smoke`, then calibrate again"
         )
-    return Run(int(figures["seed"]), float(figures["value_exact"]), seconds, figures["val_hash"], figures["profile"], figures["device"], figures.get("window"))
+    return Run(
+        int(figures["seed"]),
+        float(figures["value_exact"]),
+        seconds,
+        figures["val_hash"],
+        figures["profile"],
+        figures["device"],
+        figures.get("window"),
+    )
 
 
 def check_committed(project: Project, config: Config) -> None:
@@ -214,7 +247,6 @@ def write_record(project: Project, profile: str, entry: dict) -> None:
     from filelock import FileLock
 
     from autoresearch.fileio import write_atomic
-
     from autoresearch.signing import sign
 
     path = project.calibration
@@ -231,14 +263,18 @@ def entry_text(profile: str, entry: dict) -> str:
     return json.dumps({"profile": profile, **{k: v for k, v in entry.items() if k != "sig"}}, sort_keys=True)
 
 
-def calibrate(project: Project, config: Config, seeds: int = 3, profile: str | None = None, budget: str = "units") -> int:
+def calibrate(
+    project: Project, config: Config, seeds: int = 3, profile: str | None = None, budget: str = "units"
+) -> int:
     """Run, check, print, record; 0 when every check passes, else 1."""
     from autoresearch import fingerprints, journal, repo
 
     if seeds < 2:
         raise UserError(f"--seeds {seeds}: a spread needs at least 2 seeds (3 is the default)")
     if profile == "smoke":
-        print("calibrate: smoke writes no results rows; its calibration checks the path, not the metric you will optimise")
+        print(
+            "calibrate: smoke writes no results rows; its calibration checks the path, not the metric you will optimise"
+        )
     meaningful = config.need_meaningful_effect()
     metric = config.metric.name
     check_committed(project, config)
@@ -249,14 +285,16 @@ def calibrate(project: Project, config: Config, seeds: int = 3, profile: str | N
     runs: list[Run] = []
     for i, seed in enumerate(order, start=1):
         what = "the repeat of seed 0" if i == len(order) else f"seed {seed}"
-        print(f"calibrate: run {i}/{len(order)}: {what} at {commit} (profile {profile or 'eval.py default'})", flush=True)
+        print(
+            f"calibrate: run {i}/{len(order)}: {what} at {commit} (profile {profile or 'eval.py default'})", flush=True
+        )
         runs.append(run_one(project, seed, profile, budget))
         print(f"calibrate: {metric} {runs[-1].value:.6f} in {runs[-1].seconds:.1f} s", flush=True)
     name = runs[0].profile
     previous = stats.load_calibration(project.calibration, name)
     checks, figures = assess(runs[:-1], runs[-1], meaningful, previous)
     entry = figures | {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": commit,
         "code": fingerprints.code_hash(project.root, config),
         "budget": budget,
@@ -266,8 +304,10 @@ def calibrate(project: Project, config: Config, seeds: int = 3, profile: str | N
     print_table(name, metric, checks, runs)
     write_record(project, name, entry)
     journal.add_entry(project, "research", *journal_text(name, metric, entry, checks))
-    print(f"calibrate: recorded in {project.calibration} and {project.research_journal.name} (commit both on main); "
-          f"verdicts of profile {name} now use threshold {entry['threshold']:.6f}")
+    print(
+        f"calibrate: recorded in {project.calibration} and {project.research_journal.name} (commit both on main); "
+        f"verdicts of profile {name} now use threshold {entry['threshold']:.6f}"
+    )
     if entry["passed"]:
         return 0
     print_remedies(checks)
@@ -301,9 +341,17 @@ def print_table(profile: str, metric: str, checks: list[Check], runs: list[Run])
 
     per_run = ui.table("run", "seed", metric, "seconds", "val_hash", title=f"calibration runs: profile {profile}")
     for i, r in enumerate(runs, start=1):
-        per_run.add_row(str(i) + (" (repeat)" if i == len(runs) else ""), str(r.seed), f"{r.value:.6f}", f"{r.seconds:.1f}", r.val_hash)
+        per_run.add_row(
+            str(i) + (" (repeat)" if i == len(runs) else ""),
+            str(r.seed),
+            f"{r.value:.6f}",
+            f"{r.seconds:.1f}",
+            r.val_hash,
+        )
     ui.show(per_run)
-    table = ui.table("requirement", "figure", "criterion", "result", title=f"metric design requirements: profile {profile}")
+    table = ui.table(
+        "requirement", "figure", "criterion", "result", title=f"metric design requirements: profile {profile}"
+    )
     for c in checks:
         table.add_row(c.requirement, c.figure, c.criterion, "[green]pass[/green]" if c.passed else "[red]FAIL[/red]")
     ui.show(table)
@@ -317,4 +365,3 @@ def print_remedies(checks: list[Check]) -> None:
     print("The seed's remedies for a noisy metric (META_MODE work on eval.py, then `just calibrate` again):")
     for remedy in REMEDIES:
         print(f"  - {remedy}")
-

@@ -65,11 +65,15 @@ def run_checks(project: Project) -> Findings:
     tax, main = config.taxonomy, config.main_branch
     found = Findings()
     if not repo.rev_exists(root, main):
-        found.violations.append(f"{root}: the main branch {main!r} has no commit; commit the template on it first ([tool.autoresearch] main_branch)")
+        found.violations.append(
+            f"{root}: the main branch {main!r} has no commit; commit the template on it first ([tool.autoresearch] main_branch)"
+        )
         return found
     mode = meta_mode(project)
     if mode.on:
-        found.notes.append(f"META_MODE is on ({mode.why}): FROZEN files may change; turn it off with a new human_journal.md entry")
+        found.notes.append(
+            f"META_MODE is on ({mode.why}): FROZEN files may change; turn it off with a new human_journal.md entry"
+        )
     try:
         hist = audit.History.load(project, config)
     except audit.AuditError as e:
@@ -82,7 +86,9 @@ def run_checks(project: Project) -> Findings:
     frozen = audit.frozen_history(hist, config, cache)
     unsettled = [b for b in frozen.breaks if b.commit not in acks]
     checkouts = [
-        Checkout(wt.path, wt.branch, _label(wt.path.resolve(), root.resolve())) for wt in repo.worktrees(root) if wt.path.exists()
+        Checkout(wt.path, wt.branch, _label(wt.path.resolve(), root.resolve()))
+        for wt in repo.worktrees(root)
+        if wt.path.exists()
     ]
     for co in checkouts:
         _check_frozen(co, tax, main, mode.on, not unsettled, found)
@@ -117,7 +123,9 @@ def print_check(project: Project, repair: str = "", restore_rows: bool = False) 
     if found.violations:
         print(f"check: {len(found.violations)} violation{'s' * (len(found.violations) != 1)}")
         return 1
-    print("check: ok" + (f" ({len(found.warnings)} warning{'s' * (len(found.warnings) != 1)})" if found.warnings else ""))
+    print(
+        "check: ok" + (f" ({len(found.warnings)} warning{'s' * (len(found.warnings) != 1)})" if found.warnings else "")
+    )
     return 0
 
 
@@ -203,7 +211,9 @@ def _check_journals(project: Project, hist: audit.History, cache: audit.Cache, f
             continue
         path = project.root / name
         if not path.exists():
-            found.violations.append(f"{name}: APPEND-ONLY: deleted; restore it with `git checkout {hist.branch} -- {name}`")
+            found.violations.append(
+                f"{name}: APPEND-ONLY: deleted; restore it with `git checkout {hist.branch} -- {name}`"
+            )
             continue
         disk = path.read_text(encoding="utf-8", errors="replace")
         problems = verify(committed.decode("utf-8", "replace"), disk, name)
@@ -229,9 +239,13 @@ def _check_global(root: Path, checkouts: list[Checkout], tax: Taxonomy, main: st
     for branch in sorted(branches):
         for rel in repo.lines(root, "diff", "--no-ext-diff", "--name-only", "-z", f"{main}...{branch}"):
             if tax.is_global(rel):
-                co = worktree_of.get(branch)
-                where = f"in {co.label}: `git checkout $(git merge-base {main} HEAD) -- {rel}`" if co and co.label != "root" else (
-                    f"on the branch: `git checkout {branch} && git checkout $(git merge-base {main} HEAD) -- {rel}`"
+                tree = worktree_of.get(branch)
+                where = (
+                    f"in {tree.label}: `git checkout $(git merge-base {main} HEAD) -- {rel}`"
+                    if tree and tree.label != "root"
+                    else (
+                        f"on the branch: `git checkout {branch} && git checkout $(git merge-base {main} HEAD) -- {rel}`"
+                    )
                 )
                 found.violations.append(
                     f"{rel}: GLOBAL ({WHERE}): changed by the commits of {branch}, which is committed only from {main}; "
@@ -252,12 +266,20 @@ def _touching_global(root: Path, checkouts: list[Checkout], tax: Taxonomy, main:
     commits = repo.git(root, "log", "--format=%H", *branches, "--not", main, "--", *git_pathspecs(tax.global_)).split()
     if not commits:
         return set()
-    containing = repo.git(root, "for-each-ref", "--format=%(refname:short)", *[f"--contains={c}" for c in commits], "refs/heads/").split()
+    containing = repo.git(
+        root, "for-each-ref", "--format=%(refname:short)", *[f"--contains={c}" for c in commits], "refs/heads/"
+    ).split()
     return set(branches) & set(containing)
 
 
 def _check_results(
-    project: Project, config: Config, hist: audit.History, cache: audit.Cache, versions: list[str], meta_on: bool, found: Findings
+    project: Project,
+    config: Config,
+    hist: audit.History,
+    cache: audit.Cache,
+    versions: list[str],
+    meta_on: bool,
+    found: Findings,
 ) -> list[Break]:
     from autoresearch.results import ResultsError, read
 
@@ -268,7 +290,9 @@ def _check_results(
         content is not None and audit.prefixes_of(content, {head.id: head.size}, repo.object_format(root))[head.id]
     )
     if content is None and head is not None:
-        found.violations.append("results.tsv: deleted, but it is committed and append-only; restore it with `git checkout results.tsv`")
+        found.violations.append(
+            "results.tsv: deleted, but it is committed and append-only; restore it with `git checkout results.tsv`"
+        )
     elif not keeps_head:
         assert head is not None and content is not None
         old = repo.read_blobs(root, [head.id])[head.id] or b""
@@ -386,7 +410,9 @@ def _check_placeholders(root: Path, found: Findings) -> None:
         path = root / rel
         if not path.exists():
             continue
-        lines = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if PLACEHOLDER in line]
+        lines = [
+            n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if PLACEHOLDER in line
+        ]
         if lines:
             found.warnings.append(
                 f"{rel}: {PLACEHOLDER}...}} placeholder{'s' * (len(lines) > 1)} left on line{'s' * (len(lines) > 1)} "

@@ -88,8 +88,11 @@ def idea_new(slug: Slug, title: str, hypothesis: str = "") -> int:
     path, nearest = ideas.new_idea(_here()[0], slug, title, hypothesis)
     print(path)
     if nearest and nearest[0].similarity >= THRESHOLD:  # stderr: stdout stays the path alone, for scripts
-        print(f"warning: {slug!r} is close to what was already written or tried (similarity 0..1); "
-              "read these first, and say in the idea what is new:", file=sys.stderr)
+        print(
+            f"warning: {slug!r} is close to what was already written or tried (similarity 0..1); "
+            "read these first, and say in the idea what is new:",
+            file=sys.stderr,
+        )
         for match in nearest:
             print(f"  {match.similarity:.2f}  {match.kind:<7}  {match.name}", file=sys.stderr)
     return 0
@@ -103,12 +106,30 @@ def idea_list() -> int:
     project, config = _here()
     rows = ideas.table_rows(project, config)
     if not rows:
-        print(f"no ideas in {project.ideas.name}/ yet; write one with `just idea SLUG \"title\"`")
+        print(f'no ideas in {project.ideas.name}/ yet; write one with `just idea SLUG "title"`')
         return 0
-    t = ui.table("slug", "title", "status", "rating", "critique", "rows", "best", title=f"{len(rows)} ideas (best {config.metric.describe()})", right=("rating", "rows"))
+    t = ui.table(
+        "slug",
+        "title",
+        "status",
+        "rating",
+        "critique",
+        "rows",
+        "best",
+        title=f"{len(rows)} ideas (best {config.metric.describe()})",
+        right=("rating", "rows"),
+    )
     for r in rows:
         i = r.idea
-        t.add_row(i.slug, i.title, ui.styled(i.status, ui.STATE_STYLE), ui.cell(i.rating), "yes" if i.has_critique else "no", str(r.rows), r.best)
+        t.add_row(
+            i.slug,
+            i.title,
+            ui.styled(i.status, ui.STATE_STYLE),
+            ui.cell(i.rating),
+            "yes" if i.has_critique else "no",
+            str(r.rows),
+            r.best,
+        )
     ui.show(t)
     return 0
 
@@ -147,7 +168,9 @@ def idea_rate(slug: Slug, rating: Annotated[int, _Positional("N")]) -> int:
 
 
 @command("idea", "set-status")
-def idea_set_status(slug: Slug, status: Annotated[Literal["proposed", "implementing", "done", "kept", "rejected"], _Positional()]) -> int:
+def idea_set_status(
+    slug: Slug, status: Annotated[Literal["proposed", "implementing", "done", "kept", "rejected"], _Positional()]
+) -> int:
     """Set an idea's status: proposed, implementing, done, kept or rejected."""
     from autoresearch import ideas
 
@@ -163,10 +186,12 @@ def idea_next() -> int:
     project, config = _here()
     idea = ideas.next_idea(project, config)
     if idea is None:
-        print(f"no proposed ideas in {project.ideas.name}/: write some with `just idea SLUG \"title\"`", file=sys.stderr)
+        print(f'no proposed ideas in {project.ideas.name}/: write some with `just idea SLUG "title"`', file=sys.stderr)
         return 1
     rating = "unrated" if idea.rating is None else f"rated {idea.rating}/10"
-    print(f"{idea.slug}: {idea.title} ({rating}, critique: {'yes' if idea.has_critique else 'no'})\n  {idea.path}\n  start it: just wt {idea.slug}")
+    print(
+        f"{idea.slug}: {idea.title} ({rating}, critique: {'yes' if idea.has_critique else 'no'})\n  {idea.path}\n  start it: just wt {idea.slug}"
+    )
     return 0
 
 
@@ -181,14 +206,16 @@ def worktree_new(slug: Slug) -> int:
     project, config = _here()
     w = worktrees.new_worktree(project, config, slug)
     rel = w.path.relative_to(project.root)
-    print(f"worktree {rel} on branch {w.branch}, from {w.main} at {w.parent} (the champion); idea {slug} is now implementing. Next:")
+    print(
+        f"worktree {rel} on branch {w.branch}, from {w.main} at {w.parent} (the champion); idea {slug} is now implementing. Next:"
+    )
     for step in (
         f"cd {rel}",
         "edit train.py / model.py",
         "just smoke                       # seconds, writes no row",
         f'git commit -am "exp({slug}): ..." && just eval   # one row in the root results.tsv, its verdict against main\'s code',
         f"just keep {slug}                 # merged into main only when it beats the champion beyond the noise",
-        f"just report {slug} && just journal \"{slug}: ...\" --slug {slug} --observation \"...\" --inference \"...\"",
+        f'just report {slug} && just journal "{slug}: ..." --slug {slug} --observation "..." --inference "..."',
     ):
         print(f"  {step}")
     return 0
@@ -204,9 +231,19 @@ def worktree_list() -> int:
     if not trees:
         print(f"no worktrees in {project.worktrees.name}/; open one with `just wt SLUG`")
         return 0
-    t = ui.table("slug", "branch", "state", "ahead", "last result", title=f"worktrees in {project.worktrees.name}/", right=("ahead",))
+    t = ui.table(
+        "slug",
+        "branch",
+        "state",
+        "ahead",
+        "last result",
+        title=f"worktrees in {project.worktrees.name}/",
+        right=("ahead",),
+    )
     for w in trees:
-        state = "[red]missing (git worktree prune)[/red]" if w.missing else "[yellow]dirty[/yellow]" if w.dirty else "clean"
+        state = (
+            "[red]missing (git worktree prune)[/red]" if w.missing else "[yellow]dirty[/yellow]" if w.dirty else "clean"
+        )
         if w.behind_champion:
             state += " [magenta](main moved: merge main)[/magenta]"
         t.add_row(w.slug, w.branch, state, str(w.ahead), w.last_result or "")
@@ -231,7 +268,9 @@ def worktree_remove(slug: Slug, delete_branch: bool = False, force: bool = False
     if r.logs is not None:
         print(f"log files left in it moved to {r.logs.relative_to(project.root)}")
     if r.deleted_sha:
-        print(f"deleted branch {r.branch} (was {r.deleted_sha}); to bring it back: git branch {r.branch} {r.deleted_sha}")
+        print(
+            f"deleted branch {r.branch} (was {r.deleted_sha}); to bring it back: git branch {r.branch} {r.deleted_sha}"
+        )
     elif r.kept_branch:
         print(f"kept branch {r.branch} (its diff: git diff {config.main_branch}...{r.branch})")
     return 0
@@ -250,7 +289,11 @@ def results_show(last: int = 20) -> int:
     if record.height == 0:
         print(f"{project.results.name}: no rows yet; run `just eval`")
         return 0
-    ui.show(ui.rows_table(record, record.last(last), f"results.tsv: last {min(last, record.height)} of {record.height} rows"))
+    ui.show(
+        ui.rows_table(
+            record, record.last(last), f"results.tsv: last {min(last, record.height)} of {record.height} rows"
+        )
+    )
     return 0
 
 
@@ -291,7 +334,7 @@ def results_leaderboard(by: Literal["row", "idea"] = "row", last: int = 20) -> i
 
 
 @command("results", "export")
-def results_export(format: Literal["karpathy"] = "karpathy", out: str = "-") -> int:  # noqa: A002 - the flag's name
+def results_export(format: Literal["karpathy"] = "karpathy", out: str = "-") -> int:
     """Write results.tsv in another tool's format: karpathy's five columns with keep/discard/crash.
 
     Args:
@@ -313,7 +356,11 @@ def results_export(format: Literal["karpathy"] = "karpathy", out: str = "-") -> 
 
 @command("journal", "add")
 def journal_add(
-    title: str, slug: str = "", observation: str = "", inference: str = "", file: str = "",
+    title: str,
+    slug: str = "",
+    observation: str = "",
+    inference: str = "",
+    file: str = "",
     journal: Literal["research", "meta", "human"] = "research",
 ) -> int:
     """Insert a dated entry at the top of a journal, keeping observations and inferences apart.
@@ -426,8 +473,12 @@ def calibrate(seeds: int = 3, profile: str = "", budget: Literal["units", "time"
 
 @command("compare")
 def compare(
-    a: Annotated[str, _Positional("A")], b: Annotated[str, _Positional("B")],
-    seeds: int = 0, profile: str = "", method: Literal["t", "bootstrap"] = "t", budget: Literal["units", "time"] = "units",
+    a: Annotated[str, _Positional("A")],
+    b: Annotated[str, _Positional("B")],
+    seeds: int = 0,
+    profile: str = "",
+    method: Literal["t", "bootstrap"] = "t",
+    budget: Literal["units", "time"] = "units",
 ) -> int:
     """Is B better than A beyond the noise? Their rows paired seed by seed: mean difference, 95% interval, verdict.
 
@@ -466,7 +517,7 @@ def keep(slug: Slug, profile: str = "", budget: Literal["units", "time"] = "unit
     if d.merged:
         print(f"keep: KEPT {slug}: {d.why}; merged into {config.main_branch}. New worktrees start from it.")
     elif d.kept:
-        print(f"keep: {slug} beats main ({d.why}); keep = \"researcher\": the researcher merges it:\n  {d.merge_command}")
+        print(f'keep: {slug} beats main ({d.why}); keep = "researcher": the researcher merges it:\n  {d.merge_command}')
     else:
         print(f"keep: refused {slug}: {d.why}. The branch stays; journaled.")
     return 0 if d.kept else 1
@@ -477,9 +528,13 @@ def keep(slug: Slug, profile: str = "", budget: Literal["units", "time"] = "unit
 
 @command("init")
 def init(
-    dir: Annotated[str, _Positional("DIR")],  # noqa: A002 - the argument's name
-    project: str = "", metric: str = "", direction: Literal["lower", "higher"] | None = None, hypothesis_space: str = "",
-    example: str = "lm", template: str = "",
+    dir: Annotated[str, _Positional("DIR")],
+    project: str = "",
+    metric: str = "",
+    direction: Literal["lower", "higher"] | None = None,
+    hypothesis_space: str = "",
+    example: str = "lm",
+    template: str = "",
 ) -> int:
     """A new project in DIR (new or empty) from the template's last commit: fresh records, its own git repo on main, hooks, a first commit.
 
@@ -608,8 +663,11 @@ def hooks_stop() -> int:
 
 @command("queue", "add")
 def queue_add(
-    command: Annotated[list[str], _Positional("CMD")], label: str, gpu: str = "auto",
-    backend: Backend = None, foreground: bool = False,
+    command: Annotated[list[str], _Positional("CMD")],
+    label: str,
+    gpu: str = "auto",
+    backend: Backend = None,
+    foreground: bool = False,
 ) -> int:
     """Queue a command with its question and hypothesis; prints the job id. Put the command after `--`.
 
@@ -644,7 +702,7 @@ def queue_review(backend: Backend = None) -> int:
 
 
 @command("queue", "log")
-def queue_log(id: JobId, backend: Backend = None) -> int:  # noqa: A002 - the argument's name
+def queue_log(id: JobId, backend: Backend = None) -> int:
     """Print a job's output."""
     from autoresearch.queue import commands
 
@@ -652,7 +710,7 @@ def queue_log(id: JobId, backend: Backend = None) -> int:  # noqa: A002 - the ar
 
 
 @command("queue", "follow")
-def queue_follow(id: JobId, backend: Backend = None) -> int:  # noqa: A002
+def queue_follow(id: JobId, backend: Backend = None) -> int:
     """Print a job's output as it grows, until it ends."""
     from autoresearch.queue import commands
 
@@ -668,7 +726,7 @@ def queue_wait(ids: Annotated[tuple[str, ...], _Positional("ID")] = (), backend:
 
 
 @command("queue", "kill")
-def queue_kill(id: JobId, backend: Backend = None) -> int:  # noqa: A002
+def queue_kill(id: JobId, backend: Backend = None) -> int:
     """Stop a running job, or drop a queued one."""
     from autoresearch.queue import commands
 
@@ -689,14 +747,21 @@ def _tyro_types(fn: Callable[..., int]) -> Callable[..., int]:
         marks = getattr(hint, "__metadata__", ())
         positional = next((m for m in marks if isinstance(m, _Positional)), None)
         if positional is not None:
-            extra = (tyro.conf.Positional,) + ((tyro.conf.arg(metavar=positional.metavar),) if positional.metavar else ())
-            hint = Annotated[(hint.__origin__, *extra)]  # type: ignore[attr-defined]
+            extra = (tyro.conf.Positional,) + (
+                (tyro.conf.arg(metavar=positional.metavar),) if positional.metavar else ()
+            )
+            hint = Annotated[(hint.__origin__, *extra)]
         params.append(p.replace(annotation=hint))
 
     def wrapper(*args: object, **kwargs: object) -> int:
         return fn(*args, **kwargs)
 
-    wrapper.__name__, wrapper.__qualname__, wrapper.__doc__, wrapper.__module__ = fn.__name__, fn.__qualname__, fn.__doc__, fn.__module__
+    wrapper.__name__, wrapper.__qualname__, wrapper.__doc__, wrapper.__module__ = (
+        fn.__name__,
+        fn.__qualname__,
+        fn.__doc__,
+        fn.__module__,
+    )
     wrapper.__signature__ = inspect.signature(fn).replace(parameters=params)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in params} | {"return": int}
     return wrapper
@@ -706,7 +771,7 @@ def _usage(words: tuple[str, ...]) -> str:
     """argparse-style help of a group (or of the whole command when `words` is empty)."""
     if words:
         subs = [k[1] for k in COMMANDS if len(k) == 2 and k[0] == words[0]]
-        listed = [(s, COMMANDS[(words[0], s)]) for s in subs]
+        listed: list[tuple[str, Callable[..., int] | None]] = [(s, COMMANDS[(words[0], s)]) for s in subs]
         head = f"usage: autoresearch {words[0]} [-h] {{{','.join(subs)}}}\n\n{GROUPS[words[0]]}\n"
     else:
         firsts = list(dict.fromkeys(k[0] for k in COMMANDS))
@@ -724,7 +789,13 @@ def main(args: list[str] | None = None) -> int:
     words: tuple[str, ...] = ()
     while argv and not argv[0].startswith("-") and (*words, argv[0]) in {k[: len(words) + 1] for k in COMMANDS}:
         words = (*words, argv.pop(0))
-    if words and words not in COMMANDS and words[0] in DEFAULT and len(words) == 1 and not (argv and argv[0] in ("-h", "--help")):
+    if (
+        words
+        and words not in COMMANDS
+        and words[0] in DEFAULT
+        and len(words) == 1
+        and not (argv and argv[0] in ("-h", "--help"))
+    ):
         words = (words[0], DEFAULT[words[0]])
     if words not in COMMANDS:
         wanted = not argv or argv[0] in ("-h", "--help")

@@ -29,8 +29,6 @@ from autoresearch import fingerprints, repo, stats
 from autoresearch.errors import UserError
 
 if TYPE_CHECKING:
-    import polars as pl
-
     from autoresearch.config import Config
     from autoresearch.paths import Project
     from autoresearch.results import Record
@@ -97,7 +95,9 @@ def per_seed(record: Record, side: Side, profile: str, budget: str) -> dict[int,
 def choose_profile(record: Record, sides: list[Side]) -> str:
     import polars as pl
 
-    profiles = sorted(set(record.ok(record.df.filter(pl.col("code").is_in([s.code for s in sides])))["profile"].to_list()))
+    profiles = sorted(
+        set(record.ok(record.df.filter(pl.col("code").is_in([s.code for s in sides])))["profile"].to_list())
+    )
     if len(profiles) == 1:
         return profiles[0]
     names = " and ".join(s.label for s in sides)
@@ -106,19 +106,34 @@ def choose_profile(record: Record, sides: list[Side]) -> str:
     raise UserError(f"{names} have rows in profiles {', '.join(profiles)}; choose one with --profile")
 
 
-def run_seeds(project: Project, side: Side, profile: str, seeds: list[int], budget: str = "units", kind: str = "experiment") -> None:
+def run_seeds(
+    project: Project, side: Side, profile: str, seeds: list[int], budget: str = "units", kind: str = "experiment"
+) -> None:
     """Run eval.py for `seeds` in a temporary detached worktree of the side's commit; its rows go to the root."""
     if not seeds:
         return
     if side.commit is None:
-        raise UserError(f"{side.label} has no clean commit to run its missing seeds {seeds} in; commit it, or compare without --seeds")
+        raise UserError(
+            f"{side.label} has no clean commit to run its missing seeds {seeds} in; commit it, or compare without --seeds"
+        )
     tmp = Path(tempfile.mkdtemp(prefix=f"autoresearch-{side.code}-"))
     checkout = tmp / "checkout"
     try:
         repo.git(project.root, "worktree", "add", "-q", "--detach", str(checkout), side.commit)
         for seed in seeds:
             summary = tmp / f"seed{seed}.json"
-            args = ["--profile", profile, "--seed", str(seed), "--budget", budget, "--kind", kind, "--summary", str(summary)]
+            args = [
+                "--profile",
+                profile,
+                "--seed",
+                str(seed),
+                "--budget",
+                budget,
+                "--kind",
+                kind,
+                "--summary",
+                str(summary),
+            ]
             if side.idea:
                 args += ["--idea", side.idea]
             print(f"{side.name}: running seed {seed} ({profile}) at {side.commit[:12]}", file=sys.stderr, flush=True)
@@ -126,7 +141,9 @@ def run_seeds(project: Project, side: Side, profile: str, seeds: list[int], budg
             figures = json.loads(summary.read_text())[-1] if summary.exists() else {}
             if done.returncode != 0:
                 why = figures.get("error") or f"exit code {done.returncode}"
-                raise UserError(f"{side.label} seed {seed} crashed ({why}); its row is in results.tsv; fix the code, or compare without --seeds")
+                raise UserError(
+                    f"{side.label} seed {seed} crashed ({why}); its row is in results.tsv; fix the code, or compare without --seeds"
+                )
     finally:
         if checkout.exists():
             repo.git(project.root, "worktree", "remove", "--force", str(checkout))
@@ -155,7 +172,9 @@ def paired(record: Record, a: Side, b: Side, profile: str, budget: str, method: 
     common = sorted(set(values[0]) & set(values[1]))
     if len(common) < 2:
         have = "; ".join(f"{s.label}: seeds {sorted(v) or 'none'}" for s, v in zip((a, b), values))
-        raise UserError(f"{a.name} and {b.name} share {len(common)} seed(s) of profile {profile} ({have}); pairing needs at least 2: rerun with --seeds 3")
+        raise UserError(
+            f"{a.name} and {b.name} share {len(common)} seed(s) of profile {profile} ({have}); pairing needs at least 2: rerun with --seeds 3"
+        )
     _same_split(record, [a, b], profile)
     xs = [stats.mean(values[0][s]) for s in common]
     ys = [stats.mean(values[1][s]) for s in common]
@@ -163,7 +182,21 @@ def paired(record: Record, a: Side, b: Side, profile: str, budget: str, method: 
     unpaired = sorted((set(values[0]) | set(values[1])) - set(common))
     counts = [(len(values[0][s]), len(values[1][s])) for s in common]
     metric = record.metric
-    return Comparison(a, b, profile, budget, common, xs, ys, counts, unpaired, p, stats.compare_verdict(p, metric.direction), metric.name, metric.direction)
+    return Comparison(
+        a,
+        b,
+        profile,
+        budget,
+        common,
+        xs,
+        ys,
+        counts,
+        unpaired,
+        p,
+        stats.compare_verdict(p, metric.direction),
+        metric.name,
+        metric.direction,
+    )
 
 
 def _same_split(record: Record, sides: list[Side], profile: str) -> None:
@@ -172,12 +205,20 @@ def _same_split(record: Record, sides: list[Side], profile: str) -> None:
     rows = record.ok(record.df.filter(pl.col("code").is_in([s.code for s in sides]) & (pl.col("profile") == profile)))
     hashes = sorted({h for h in rows["val_hash"].to_list() if h})
     if len(hashes) > 1:
-        raise UserError(f"the rows of {' and '.join(s.name for s in sides)} were scored on different validation splits (val_hash {', '.join(hashes)}); they are not comparable")
+        raise UserError(
+            f"the rows of {' and '.join(s.name for s in sides)} were scored on different validation splits (val_hash {', '.join(hashes)}); they are not comparable"
+        )
 
 
 def compare(
-    project: Project, config: Config, a: str, b: str, seeds: int = 0, profile: str | None = None,
-    method: Literal["t", "bootstrap"] = "t", budget: str = "units",
+    project: Project,
+    config: Config,
+    a: str,
+    b: str,
+    seeds: int = 0,
+    profile: str | None = None,
+    method: Literal["t", "bootstrap"] = "t",
+    budget: str = "units",
 ) -> Comparison:
     """Resolve A and B, run missing seeds when asked, and pair them."""
     from autoresearch import results
@@ -185,7 +226,9 @@ def compare(
     if seeds < 0:
         raise UserError(f"--seeds {seeds}: give the number of seeds each side needs (0..N-1), e.g. --seeds 3")
     if profile == "smoke":
-        raise UserError("profile smoke writes no results rows, so there is nothing to compare; use --profile cpu (or cuda)")
+        raise UserError(
+            "profile smoke writes no results rows, so there is nothing to compare; use --profile cpu (or cuda)"
+        )
     record = results.load(project, config)
     sides = [resolve(project, config, record, a), resolve(project, config, record, b)]
     if sides[0].code == sides[1].code:
@@ -214,6 +257,10 @@ def render(c: Comparison) -> list:
     ]
     if c.unpaired:
         lines.append(f"seeds {c.unpaired} are on one side only: left out of the pairing")
-    lines.append(f"mean difference B - A: {p.mean_diff:+.6f}; {p.confidence:.0%} {how} [{p.ci_low:+.6f}, {p.ci_high:+.6f}] over {p.n} seeds; p = {p.p_value:.3g}")
-    lines.append(f"verdict: B is {c.verdict} relative to A ({c.direction} {c.metric_name} is better; better/worse only when the interval excludes 0)")
+    lines.append(
+        f"mean difference B - A: {p.mean_diff:+.6f}; {p.confidence:.0%} {how} [{p.ci_low:+.6f}, {p.ci_high:+.6f}] over {p.n} seeds; p = {p.p_value:.3g}"
+    )
+    lines.append(
+        f"verdict: B is {c.verdict} relative to A ({c.direction} {c.metric_name} is better; better/worse only when the interval excludes 0)"
+    )
     return lines

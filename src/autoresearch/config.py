@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from autoresearch.errors import UserError
@@ -95,7 +94,9 @@ class Config:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ConfigError(f"{path}: not found; the project's settings live in its [tool.autoresearch] table") from None
+            raise ConfigError(
+                f"{path}: not found; the project's settings live in its [tool.autoresearch] table"
+            ) from None
         return cls.from_text(text, str(path))
 
     @classmethod
@@ -164,8 +165,21 @@ class Config:
 
 
 _KEYS = (
-    "frozen", "global", "append_only", "main_branch", "metric", "direction", "code", "meaningful_effect",
-    "keep", "ideate_below", "run_until", "stop_after_crashes", "queue", "template", "audit_since",
+    "frozen",
+    "global",
+    "append_only",
+    "main_branch",
+    "metric",
+    "direction",
+    "code",
+    "meaningful_effect",
+    "keep",
+    "ideate_below",
+    "run_until",
+    "stop_after_crashes",
+    "queue",
+    "template",
+    "audit_since",
 )
 
 
@@ -200,7 +214,9 @@ class _Reader:
     def known(self, *keys: str) -> None:
         unknown = sorted(set(self.table) - set(keys))
         if unknown:
-            raise ConfigError(f"{self.source} [{self.where}]: unknown key {unknown[0]!r}; known keys: {', '.join(keys)}")
+            raise ConfigError(
+                f"{self.source} [{self.where}]: unknown key {unknown[0]!r}; known keys: {', '.join(keys)}"
+            )
 
     def string(self, key: str, default: str, pattern: str | None = None) -> str:
         value = self.table.get(key, default)

@@ -26,7 +26,9 @@ def champion_codes(project: Project, config: Config) -> list[str]:
     root, main = project.root, config.main_branch
     if not repo.rev_exists(root, main):
         return []
-    commits = repo.git(root, "log", "--first-parent", "--reverse", "--format=%H", main, "--", *git_pathspecs(config.code)).split()
+    commits = repo.git(
+        root, "log", "--first-parent", "--reverse", "--format=%H", main, "--", *git_pathspecs(config.code)
+    ).split()
     first = repo.git(root, "rev-list", "--max-parents=0", "--first-parent", main).split()[-1:]
     codes: list[str] = []
     for commit in [*first, *commits]:
@@ -56,5 +58,7 @@ def karpathy(project: Project, config: Config) -> str:
         if row["idea"]:
             description = f"{row['idea']}: {description}"
         memory = row["memory_gb"] or 0.0
-        lines.append(f"{(row['commit'] or '').removesuffix('-dirty')[:7]}\t{value:.6f}\t{memory:.1f}\t{status}\t{' '.join(description.split())}")
+        lines.append(
+            f"{(row['commit'] or '').removesuffix('-dirty')[:7]}\t{value:.6f}\t{memory:.1f}\t{status}\t{' '.join(description.split())}"
+        )
     return "\n".join(lines) + "\n"

@@ -63,7 +63,9 @@ def code_hash_at(root: Path, rev: str, config: Config) -> str:
 
 
 def frozen_hash(checkout: Path, config: Config) -> str:
-    return _on_disk(checkout, frozen_files(repo.checkout_files(checkout, git_pathspecs(config.taxonomy.frozen)), config))
+    return _on_disk(
+        checkout, frozen_files(repo.checkout_files(checkout, git_pathspecs(config.taxonomy.frozen)), config)
+    )
 
 
 def frozen_hash_at(root: Path, rev: str, config: Config) -> str:

@@ -25,11 +25,12 @@ import sys
 from pathlib import Path
 
 from autoresearch import shellguard
+from autoresearch.config import Config, ConfigError
 from autoresearch.errors import UserError
 from autoresearch.metamode import meta_mode
-from autoresearch.config import Config, ConfigError
-from autoresearch.repo import git as run_git, read_blobs, rev_exists
 from autoresearch.paths import HUMAN_JOURNAL, META_JOURNAL, RESULTS, NotAProject, Project
+from autoresearch.repo import git as run_git
+from autoresearch.repo import read_blobs, rev_exists
 from autoresearch.rules import frozen_problem, global_problem
 from autoresearch.signing import key_dir
 from autoresearch.taxonomy import Taxonomy
@@ -49,31 +50,47 @@ def commit_problems(project: Project) -> list[str]:
     config = Config.committed(project)
     tax = config.taxonomy
     main = tax.main_branch
-    changed = [p for p in run_git(checkout, "diff", "--cached", "--name-only", "--no-renames", "-z", "HEAD").split("\0") if p]
+    changed = [
+        p for p in run_git(checkout, "diff", "--cached", "--name-only", "--no-renames", "-z", "HEAD").split("\0") if p
+    ]
     if not changed:
         return []
     branch = run_git(checkout, "symbolic-ref", "--short", "-q", "HEAD", ok=(0, 1)).strip()
     has_main = rev_exists(checkout, main)
-    specs = [f":{p}" for p in changed] + [f"HEAD:{p}" for p in changed] + ([f"{main}:{p}" for p in changed] if has_main else [])
+    specs = (
+        [f":{p}" for p in changed]
+        + [f"HEAD:{p}" for p in changed]
+        + ([f"{main}:{p}" for p in changed] if has_main else [])
+    )
     blobs = read_blobs(checkout, specs)
     mode = meta_mode(project)
-    where = f"worktree {checkout.relative_to(project.root)}" if project.in_worktree else f"branch {branch or '(detached HEAD)'}"
+    where = (
+        f"worktree {checkout.relative_to(project.root)}"
+        if project.in_worktree
+        else f"branch {branch or '(detached HEAD)'}"
+    )
     problems = []
     for rel in changed:
         staged = blobs[f":{rel}"]
         if has_main and staged is not None and staged == blobs[f"{main}:{rel}"]:
             continue
         if tax.is_frozen(rel) and not mode.on:
-            problems.append(frozen_problem(rel, f"undo the change with `git checkout {main} -- {rel}` and commit the rest"))
+            problems.append(
+                frozen_problem(rel, f"undo the change with `git checkout {main} -- {rel}` and commit the rest")
+            )
         if tax.is_global(rel) and (project.in_worktree or branch != main):
             problems.append(global_problem(rel, f"from {where}", f"drop it here with `git checkout HEAD -- {rel}`"))
         if tax.is_append_only(rel):
             old = blobs[f"HEAD:{rel}"]
             if staged is None and old is not None:
-                problems.append(f"{rel} is APPEND-ONLY and the commit deletes it; restore it with `git checkout HEAD -- {rel}`")
-            elif old is not None:
+                problems.append(
+                    f"{rel} is APPEND-ONLY and the commit deletes it; restore it with `git checkout HEAD -- {rel}`"
+                )
+            elif old is not None and staged is not None:
                 found = verify(old.decode("utf-8", "replace"), staged.decode("utf-8", "replace"), rel)
-                if found and not repairs_journal(project, config, rel, staged):  # putting back what main's history edited
+                if found and not repairs_journal(
+                    project, config, rel, staged
+                ):  # putting back what main's history edited
                     problems += found
     return problems
 
@@ -85,7 +102,10 @@ def commit(project: Project) -> int:
     print("autoresearch: commit refused:", file=sys.stderr)
     for line in problems:
         print(f"  {line}", file=sys.stderr)
-    print("Fix the above, `git add` again and commit; `autoresearch check` lists every problem in the project.", file=sys.stderr)
+    print(
+        "Fix the above, `git add` again and commit; `autoresearch check` lists every problem in the project.",
+        file=sys.stderr,
+    )
     return 1
 
 
@@ -109,7 +129,7 @@ def agent_problem(hook_input: dict) -> str | None:
     if tool not in EDIT_TOOLS:
         return None
     args = hook_input.get("tool_input") or {}
-    raw = args.get("file_path") or args.get("notebook_path")
+    raw = str(args.get("file_path") or args.get("notebook_path") or "")
     if not raw:
         return f"{tool} without a file_path or notebook_path in tool_input: cannot tell which file it edits, so it is blocked"
     cwd = Path(hook_input.get("cwd") or Path.cwd())
@@ -137,7 +157,7 @@ def agent_problem(hook_input: dict) -> str | None:
     if tax.is_append_only(rel):
         journal = {META_JOURNAL: " --journal meta"}.get(rel, "")
         return (
-            f"{rel} is APPEND-ONLY: add a new entry with `just journal \"title\"{journal} --observation ... --inference ...`; "
+            f'{rel} is APPEND-ONLY: add a new entry with `just journal "title"{journal} --observation ... --inference ...`; '
             "old entries never change, so never edit the file itself"
         )
     if tax.is_global(rel):

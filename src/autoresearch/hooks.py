@@ -15,23 +15,33 @@ Usage:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
 import sys
 from pathlib import Path
 
+from autoresearch.config import Config, ConfigError
 from autoresearch.errors import UserError
 from autoresearch.fileio import write_atomic
 from autoresearch.paths import NotAProject, Project
-from autoresearch.config import Config, ConfigError
 
 HOOKS = ("pre-commit", "pre-merge-commit", "prepare-commit-msg")
 MARKER = "# autoresearch guard hook"
 COMMANDS = {
-    "pre-commit": ("guard commit", "refuses commits that break the file rules of program.md (FROZEN,\n# GLOBAL, APPEND-ONLY)"),
-    "pre-merge-commit": ("guard commit", "refuses commits that break the file rules of program.md (FROZEN,\n# GLOBAL, APPEND-ONLY)"),
-    "prepare-commit-msg": ('hooks meta-trailer "$@"', "signs a Meta-Mode trailer into a commit that changes FROZEN\n# files while META_MODE is on (`autoresearch check` audits it)"),
+    "pre-commit": (
+        "guard commit",
+        "refuses commits that break the file rules of program.md (FROZEN,\n# GLOBAL, APPEND-ONLY)",
+    ),
+    "pre-merge-commit": (
+        "guard commit",
+        "refuses commits that break the file rules of program.md (FROZEN,\n# GLOBAL, APPEND-ONLY)",
+    ),
+    "prepare-commit-msg": (
+        'hooks meta-trailer "$@"',
+        "signs a Meta-Mode trailer into a commit that changes FROZEN\n# files while META_MODE is on (`autoresearch check` audits it)",
+    ),
 }
 
 
@@ -65,12 +75,16 @@ def install(start: Path | None = None, python: str | None = None) -> int:
     try:
         project = Project.find(start)
     except NotAProject:
-        print(f"hooks: {(start or Path.cwd()).resolve()} is not a git repository, so no git hooks were installed; after `git init`, run `autoresearch hooks install`")
+        print(
+            f"hooks: {(start or Path.cwd()).resolve()} is not a git repository, so no git hooks were installed; after `git init`, run `autoresearch hooks install`"
+        )
         return 0
     try:
         Config.load(project)
     except ConfigError:
-        print(f"hooks: {project.root} is a git repository but not an autoresearch project (no [tool.autoresearch] in its pyproject.toml), so no hooks were installed")
+        print(
+            f"hooks: {project.root} is a git repository but not an autoresearch project (no [tool.autoresearch] in its pyproject.toml), so no hooks were installed"
+        )
         return 0
     hooks_path = _git(project.checkout, "config", "--show-origin", "--get", "core.hooksPath")
     if hooks_path.returncode == 0:
@@ -93,7 +107,9 @@ def status(start: Path | None = None) -> int:
     ok = True
     hooks_path = _git(project.checkout, "config", "--get", "core.hooksPath")
     if hooks_path.returncode == 0:
-        print(f"core.hooksPath is {hooks_path.stdout.strip()}: git runs none of the hooks below (see `autoresearch hooks install`)")
+        print(
+            f"core.hooksPath is {hooks_path.stdout.strip()}: git runs none of the hooks below (see `autoresearch hooks install`)"
+        )
         ok = False
     hooks_dir = _hooks_dir(project)
     for name in HOOKS:
@@ -104,13 +120,17 @@ def status(start: Path | None = None) -> int:
             print(f"{name}: installed ({path}){chained}")
         else:
             ok = False
-            print(f"{name}: {'not the autoresearch hook' if text else 'missing'} ({path}); run `autoresearch hooks install`")
+            print(
+                f"{name}: {'not the autoresearch hook' if text else 'missing'} ({path}); run `autoresearch hooks install`"
+            )
     settings = project.checkout / ".claude" / "settings.json"
     if settings.exists() and "guard agent" in settings.read_text(encoding="utf-8"):
         print(f"Claude Code hook: registered in {settings}")
     else:
         ok = False
-        print(f"Claude Code hook: not registered ({settings} has no `autoresearch guard agent`); restore it with `git checkout .claude/settings.json`")
+        print(
+            f"Claude Code hook: not registered ({settings} has no `autoresearch guard agent`); restore it with `git checkout .claude/settings.json`"
+        )
     return 0 if ok else 1
 
 
@@ -173,11 +193,24 @@ def meta_trailer(message_file: str, source: str = "", start: Path | None = None)
     if not mode.on or not _changes_frozen(project, source):
         return 0
     checkout = project.checkout
-    tree = repo.git(checkout, "write-tree")  # the index being committed (git sets GIT_INDEX_FILE for `commit -a` and paths)
+    tree = repo.git(
+        checkout, "write-tree"
+    )  # the index being committed (git sets GIT_INDEX_FILE for `commit -a` and paths)
     path = checkout / message_file
-    kept = [line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if not line.startswith(f"{audit.TRAILER}:")]
+    kept = [
+        line
+        for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if not line.startswith(f"{audit.TRAILER}:")
+    ]
     path.write_text("".join(kept), encoding="utf-8")
-    repo.run(checkout, "interpret-trailers", "--in-place", "--trailer", audit.trailer_line(project, tree, mode.why), str(path))
+    repo.run(
+        checkout,
+        "interpret-trailers",
+        "--in-place",
+        "--trailer",
+        audit.trailer_line(project, tree, mode.why),
+        str(path),
+    )
     return 0
 
 
@@ -195,13 +228,17 @@ def _changes_frozen(project: Project, source: str) -> bool:
     taxonomies = [Config.committed(project).taxonomy]
     staged = repo.read_blobs(checkout, [":pyproject.toml"])[":pyproject.toml"]
     if staged:
-        try:
+        with contextlib.suppress(
+            ConfigError
+        ):  # unreadable: main's taxonomy decides; the pre-commit hook refused it already
             taxonomies.append(Config.from_text(staged.decode("utf-8", "replace")).taxonomy)
-        except ConfigError:
-            pass  # unreadable: main's taxonomy still decides, and the pre-commit hook has refused it already
     if not parents:
         return True
     return all(
-        any(t.is_frozen(rel) for rel in repo.lines(checkout, "diff-index", "--cached", "--name-only", "--no-renames", "-z", parent) for t in taxonomies)
+        any(
+            t.is_frozen(rel)
+            for rel in repo.lines(checkout, "diff-index", "--cached", "--name-only", "--no-renames", "-z", parent)
+            for t in taxonomies
+        )
         for parent in parents
     )

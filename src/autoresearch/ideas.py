@@ -18,7 +18,7 @@ import functools
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -76,7 +76,7 @@ def check_slug(slug: str) -> str:
 def _one_line(text: str, what: str) -> str:
     line = " ".join(text.split())
     if not line:
-        raise UserError(f"the {what} is empty; give one, e.g. --{what} \"...\"")
+        raise UserError(f'the {what} is empty; give one, e.g. --{what} "..."')
     return line
 
 
@@ -109,7 +109,7 @@ def find_idea(project: Project, slug: str) -> Path:
     check_slug(slug)
     path = idea_paths(project).get(slug)
     if path is None:
-        raise UserError(f"no idea {slug!r} in {project.ideas.name}/; write it first with `just idea {slug} \"title\"`")
+        raise UserError(f'no idea {slug!r} in {project.ideas.name}/; write it first with `just idea {slug} "title"`')
     return path
 
 
@@ -125,7 +125,7 @@ def new_idea(project: Project, slug: str, title: str, hypothesis: str = "") -> N
     template = project.ideas / TEMPLATE
     if not template.exists():
         raise UserError(f"{template} not found; restore it with `git checkout {project.ideas.name}/{TEMPLATE}`")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     values = {
         "slug": slug,
         "title": title,
@@ -135,7 +135,9 @@ def new_idea(project: Project, slug: str, title: str, hypothesis: str = "") -> N
     front, rest = _split(template.read_text(), template)
     front = _PLACEHOLDER.sub(lambda m: _yaml_scalar(values[m.group(1)]), front)
     text = front + _PLACEHOLDER.sub(lambda m: values[m.group(1)], rest)
-    split_front_matter(text, template)  # a template whose front matter does not parse is named before anything is written
+    split_front_matter(
+        text, template
+    )  # a template whose front matter does not parse is named before anything is written
     path = project.ideas / f"{now:%Y-%m-%d}_{slug}.md"
     with _lock(project):
         existing = idea_paths(project).get(slug)
@@ -215,7 +217,9 @@ def split_front_matter(text: str, path: Path) -> tuple[dict[str, str], str]:
         raise UserError(f"{path}: the front matter is not `key: value` lines; compare with {TEMPLATE}")
     for key, value in fields.items():
         if not isinstance(value, str):
-            raise UserError(f"{path}: front matter field {key!r} is not a single value; write `{key}: value` on one line")
+            raise UserError(
+                f"{path}: front matter field {key!r} is not a single value; write `{key}: value` on one line"
+            )
     return fields, rest
 
 
@@ -241,9 +245,13 @@ def parse_idea(path: Path) -> Idea:
     missing = [f for f in FIELDS if f not in fields]
     if missing:
         raise UserError(f"{path}: front matter lacks {', '.join(missing)}; add `{missing[0]}: ...` (see {TEMPLATE})")
-    slug = FILE_RE.match(path.name).group(2)
+    named = FILE_RE.match(path.name)
+    assert named is not None  # idea_paths lists only files so named
+    slug = named.group(2)
     if fields["slug"] != slug:
-        raise UserError(f"{path}: front matter says slug {fields['slug']!r} but the file name says {slug!r}; make them agree")
+        raise UserError(
+            f"{path}: front matter says slug {fields['slug']!r} but the file name says {slug!r}; make them agree"
+        )
     rating = fields["rating"]
     if rating and not (rating.isdigit() and 1 <= int(rating) <= 10):
         raise UserError(f"{path}: rating is {rating!r}, expected 1..10 or empty; fix it with `just rate {slug} N`")
@@ -309,7 +317,7 @@ def table_rows(project: Project, config: Config) -> list[IdeaRow]:
 
 
 def _stamp() -> str:
-    return f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    return f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
 
 
 def _read_text_arg(text: str, file: str, what: str) -> str:

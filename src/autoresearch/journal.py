@@ -17,7 +17,7 @@ import hashlib
 import os
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,18 +130,20 @@ def add_entry(
     if journal == "human" and os.environ.get("CLAUDECODE") == "1":  # Claude Code sets it in its Bash tool's shells
         raise UserError(
             "human_journal.md is the researcher's journal and this runs inside Claude Code (CLAUDECODE=1): the agent "
-            "writes RESEARCH_JOURNAL.md (`just journal \"title\" --observation ...`); the researcher adds to it from their own terminal"
+            'writes RESEARCH_JOURNAL.md (`just journal "title" --observation ...`); the researcher adds to it from their own terminal'
         )
     title = " ".join(title.split())
     if not title:
-        raise UserError("the journal entry needs a title: --title \"...\"")
+        raise UserError('the journal entry needs a title: --title "..."')
     observation, inference = " ".join(observation.split()), " ".join(inference.split())
     body = read_file_arg(file).strip()
     if not (observation or inference or body):
         raise UserError("the journal entry is empty: give --observation, --inference or --file (at least one)")
     for n, line in enumerate(body.splitlines(), start=1):
-        if line.startswith(ENTRY_START) or line.startswith("# "):
-            raise UserError(f"--file {file} line {n} starts with {line.split()[0]!r}, which would start a new entry; use ### for headings inside an entry")
+        if line.startswith((ENTRY_START, "# ")):
+            raise UserError(
+                f"--file {file} line {n} starts with {line.split()[0]!r}, which would start a new entry; use ### for headings inside an entry"
+            )
     if slug:
         from autoresearch.ideas import find_idea
 
@@ -149,7 +151,7 @@ def add_entry(
     path = project.root / JOURNALS[journal]
     if not path.exists():
         raise UserError(f"{path} not found; restore it with `git checkout {path.name}`")
-    entry = format_entry(title, slug, observation, inference, body, datetime.now(timezone.utc))
+    entry = format_entry(title, slug, observation, inference, body, datetime.now(UTC))
     with FileLock(str(path) + ".lock"):
         old = path.read_text()
         header, _ = parse(old)

@@ -45,10 +45,14 @@ def keep(project: Project, config: Config, slug: str, profile: str | None = None
     branch = f"exp/{slug}"
     tip = repo.resolve(root, f"refs/heads/{branch}")
     if tip is None:
-        raise UserError(f"no branch {branch}; `just wts` lists the experiments (keep merges an experiment branch into {main})")
+        raise UserError(
+            f"no branch {branch}; `just wts` lists the experiments (keep merges an experiment branch into {main})"
+        )
     worktree = project.worktrees / slug
     if worktree.exists() and fingerprints.code_hash(worktree, config) != fingerprints.code_hash_at(root, tip, config):
-        raise UserError(f"5_worktrees/{slug} has uncommitted code; commit it (`git -C 5_worktrees/{slug} commit -am ...`) and keep again")
+        raise UserError(
+            f"5_worktrees/{slug} has uncommitted code; commit it (`git -C 5_worktrees/{slug} commit -am ...`) and keep again"
+        )
     champion = fingerprints.code_hash_at(root, main, config)
     candidate = fingerprints.code_hash_at(root, tip, config)
     if candidate == champion:
@@ -63,7 +67,9 @@ def keep(project: Project, config: Config, slug: str, profile: str | None = None
     profile = profile or _only_profile(calibrations)
     calibration = calibrations.get(profile)
     if calibration is None:
-        raise UserError(f"profile {profile} is not calibrated, so the noise is unknown: run `just calibrate --profile {profile}` first")
+        raise UserError(
+            f"profile {profile} is not calibrated, so the noise is unknown: run `just calibrate --profile {profile}` first"
+        )
     seeds, threshold = len(calibration["seeds"]), float(calibration["threshold"])
     a = Side(main, champion, repo.resolve(root, main))
     b = Side(slug, candidate, tip, idea=slug)
@@ -95,9 +101,12 @@ def keep(project: Project, config: Config, slug: str, profile: str | None = None
         f"{slug}'s code {candidate} mean {stats.mean(c.ys):.6f}; 95% interval of B - A [{c.paired.ci_low:+.6f}, {c.paired.ci_high:+.6f}]; "
         f"noise threshold {threshold:.6f}."
     )
-    inference = (
-        f"{why}. " + ("Merged into main: new worktrees start from it." if merged else
-                      f"The researcher merges it: `{command}`." if kept else "Not kept; the branch stays for reference.")
+    inference = f"{why}. " + (
+        "Merged into main: new worktrees start from it."
+        if merged
+        else f"The researcher merges it: `{command}`."
+        if kept
+        else "Not kept; the branch stays for reference."
     )
     journal.add_entry(project, "research", title, slug if has_idea else "", observation, inference)
     return Decision(slug, kept, merged, why, c, threshold, command)
@@ -116,9 +125,11 @@ def _merge(project: Project, config: Config, branch: str, message: str) -> None:
     if repo.branch(root) != main:
         raise UserError(f"the root checkout {root} is not on {main}; check out {main} there, then keep again")
     if fingerprints.code_hash(root, config) != fingerprints.code_hash_at(root, main, config):
-        raise UserError(f"the root checkout has uncommitted code changes; commit or stash them, then keep again")
+        raise UserError("the root checkout has uncommitted code changes; commit or stash them, then keep again")
     out = repo.run(root, "merge", "--no-ff", "-m", message, branch, ok=(0, 1, 128))
     if out.returncode != 0:
         said = (out.stdout + out.stderr).decode(errors="replace").strip().splitlines()
         repo.run(root, "merge", "--abort", ok=(0, 128))
-        raise UserError(f"merging {branch} into {main} failed ({said[-1] if said else 'no message'}); nothing was merged: resolve it in the worktree (`git merge {main}` there) and keep again")
+        raise UserError(
+            f"merging {branch} into {main} failed ({said[-1] if said else 'no message'}); nothing was merged: resolve it in the worktree (`git merge {main}` there) and keep again"
+        )

@@ -29,7 +29,9 @@ class Metric:
 
     def __post_init__(self) -> None:
         if not NAME.fullmatch(self.name):
-            raise ValueError(f"metric name {self.name!r}: use a column-like name (letters, digits, _ . -), e.g. val_bpb")
+            raise ValueError(
+                f"metric name {self.name!r}: use a column-like name (letters, digits, _ . -), e.g. val_bpb"
+            )
         if self.direction not in ("lower", "higher"):
             raise ValueError(f"metric direction {self.direction!r}: expected 'lower' or 'higher'")
 

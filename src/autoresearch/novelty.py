@@ -65,7 +65,9 @@ def nearest(text: str, documents: Sequence[Document], k: int = 3) -> list[Match]
             vectors = vectorizer.fit_transform(corpus)
         except ValueError:  # no term at all (an empty text, or stop words only): this view has nothing to say
             continue
-        views.append((vectors[1:] @ vectors[0].T).toarray().ravel())  # rows are L2-normalised: the dot product is the cosine
+        views.append(
+            (vectors[1:] @ vectors[0].T).toarray().ravel()
+        )  # rows are L2-normalised: the dot product is the cosine
     if not views:
         return []
     similarity = sum(views) / len(views)

@@ -38,7 +38,9 @@ def plot_progress(project: Project, config: Config) -> Path:
     experiments = record.experiments()
     if experiments.height == 0:
         raise UserError(f"{project.results}: no experiment rows yet; run `just eval` first")
-    by_profile = experiments.group_by("profile", maintain_order=True).len().sort("len", descending=True, maintain_order=True)
+    by_profile = (
+        experiments.group_by("profile", maintain_order=True).len().sort("len", descending=True, maintain_order=True)
+    )
     profile = by_profile["profile"][0]
     others = [f"{p} ({n} row{'s' * (n != 1)})" for p, n in by_profile.iter_rows()][1:]
     rows = experiments.filter(pl.col("profile") == profile).with_row_index("x", offset=1)
@@ -99,9 +101,15 @@ def _figure(rows: pl.DataFrame, calibration: pl.DataFrame, metric: Metric, title
     span = high - low
     ax.set_ylim(low - 0.06 * span, high + 0.14 * span)  # headroom for the crash marks
     if calibration.height:
-        lo, hi = calibration[name].min(), calibration[name].max()
-        ax.axhspan(lo, hi, color=CALIBRATION_COLOUR, alpha=0.3, lw=0,
-                   label=f"calibration seeds ({calibration.height}): {lo:.4f} to {hi:.4f}")
+        lo, hi = float(calibration[name].min()), float(calibration[name].max())  # type: ignore[arg-type]
+        ax.axhspan(
+            lo,
+            hi,
+            color=CALIBRATION_COLOUR,
+            alpha=0.3,
+            lw=0,
+            label=f"calibration seeds ({calibration.height}): {lo:.4f} to {hi:.4f}",
+        )
     if floor is not None:
         ax.axhline(floor, ls="--", lw=1.2, color="#444444", label=f"known optimum {floor:.4f}")
 
@@ -109,25 +117,66 @@ def _figure(rows: pl.DataFrame, calibration: pl.DataFrame, metric: Metric, title
         x, y = ok["x"].to_list(), ok[name].to_list()
         shown = [min(max(v, low), high) for v in y]
         off = [s != v for s, v in zip(shown, y)]
-        ax.scatter([a for a, o in zip(x, off) if not o], [s for s, o in zip(shown, off) if not o],
-                   s=22, color=OK_COLOUR, zorder=2, label=f"ok run ({ok.height - sum(off)})")
+        ax.scatter(
+            [a for a, o in zip(x, off) if not o],
+            [s for s, o in zip(shown, off) if not o],
+            s=22,
+            color=OK_COLOUR,
+            zorder=2,
+            label=f"ok run ({ok.height - sum(off)})",
+        )
         if any(off):
             edge = high + 0.05 * span if direction == "lower" else low - 0.03 * span
-            ax.scatter([a for a, o in zip(x, off) if o], [edge] * sum(off), marker="^" if direction == "lower" else "v",
-                       s=34, color=OK_COLOUR, zorder=2, label=f"ok run off the scale ({sum(off)})")
+            ax.scatter(
+                [a for a, o in zip(x, off) if o],
+                [edge] * sum(off),
+                marker="^" if direction == "lower" else "v",
+                s=34,
+                color=OK_COLOUR,
+                zorder=2,
+                label=f"ok run off the scale ({sum(off)})",
+            )
         steps_x, steps_y = [*x, n + 1], [*ok["best"].to_list(), ok["best"][-1]]
-        ax.step(steps_x, steps_y, where="post", lw=2, color=BEST_COLOUR, zorder=3, label=f"running best {steps_y[-1]:.4f}")
+        ax.step(
+            steps_x, steps_y, where="post", lw=2, color=BEST_COLOUR, zorder=3, label=f"running best {steps_y[-1]:.4f}"
+        )
         best = ok.filter(pl.col("improved"))
-        ax.scatter(best["x"], best[name], s=46, color=BEST_COLOUR, edgecolor="white", lw=0.8, zorder=4,
-                   label=f"new best ({best.height})")
+        ax.scatter(
+            best["x"],
+            best[name],
+            s=46,
+            color=BEST_COLOUR,
+            edgecolor="white",
+            lw=0.8,
+            zorder=4,
+            label=f"new best ({best.height})",
+        )
         for i, r in enumerate(best.iter_rows(named=True)):
-            ax.annotate(_label(r, name), (r["x"], r[name]), xytext=(5, 7 if i % 2 == 0 else 16), textcoords="offset points",
-                        fontsize=8, rotation=25, color="#123d35", zorder=5)
+            ax.annotate(
+                _label(r, name),
+                (r["x"], r[name]),
+                xytext=(5, 7 if i % 2 == 0 else 16),
+                textcoords="offset points",
+                fontsize=8,
+                rotation=25,
+                color="#123d35",
+                zorder=5,
+            )
 
     if crashed.height:
         top = blended_transform_factory(ax.transData, ax.transAxes)
-        ax.scatter(crashed["x"], [0.97] * crashed.height, transform=top, marker="x", s=36, lw=1.6,
-                   color=CRASH_COLOUR, zorder=4, clip_on=False, label=f"crash ({crashed.height})")
+        ax.scatter(
+            crashed["x"],
+            [0.97] * crashed.height,
+            transform=top,
+            marker="x",
+            s=36,
+            lw=1.6,
+            color=CRASH_COLOUR,
+            zorder=4,
+            clip_on=False,
+            label=f"crash ({crashed.height})",
+        )
     ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
     return fig
 

@@ -24,7 +24,9 @@ class GitError(UserError):
     pass
 
 
-def run(cwd: Path, *args: str, ok: tuple[int, ...] = (0,), input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def run(
+    cwd: Path, *args: str, ok: tuple[int, ...] = (0,), input: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
     out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, input=input)
     if out.returncode not in ok:
         said = [line.strip() for line in out.stderr.decode(errors="replace").splitlines() if line.strip()]
@@ -97,7 +99,7 @@ def read_blobs(cwd: Path, specs: Iterable[str]) -> dict[str, bytes | None]:
     if not wanted:
         return {}
     data = run(cwd, "cat-file", "--batch", input="".join(s + "\n" for s in wanted).encode()).stdout
-    pos, found = 0, {}
+    pos, found = 0, dict[str, bytes | None]()
     for spec in wanted:
         end = data.index(b"\n", pos)
         head = data[pos:end].split()
@@ -137,7 +139,13 @@ def worktrees(cwd: Path) -> list[Worktree]:
             key, _, value = line.partition(" ")
             record[key] = value
         elif record:
-            found.append(Worktree(Path(record["worktree"]), record.get("HEAD", ""), record.get("branch", "").removeprefix("refs/heads/")))
+            found.append(
+                Worktree(
+                    Path(record["worktree"]),
+                    record.get("HEAD", ""),
+                    record.get("branch", "").removeprefix("refs/heads/"),
+                )
+            )
             record = {}
     return found
 
@@ -168,7 +176,11 @@ def batch_check(cwd: Path, specs: Iterable[str]) -> dict[str, Object | None]:
     found: dict[str, Object | None] = {}
     for spec, line in zip(wanted, out.decode(errors="replace").splitlines()):
         parts = line.split()
-        found[spec] = Object(parts[0], parts[1], int(parts[2])) if len(parts) == 3 and parts[1] not in ("missing", "ambiguous") else None
+        found[spec] = (
+            Object(parts[0], parts[1], int(parts[2]))
+            if len(parts) == 3 and parts[1] not in ("missing", "ambiguous")
+            else None
+        )
     return found
 
 
@@ -196,7 +208,20 @@ def changed_paths(cwd: Path, pairs: Sequence[tuple[str, str | None]], pathspecs:
     if not pairs:
         return []
     stdin = "".join(f"{c} {p}\n" if p else f"{c}\n" for c, p in pairs).encode()
-    out = run(cwd, "diff-tree", "--stdin", "--root", "-r", "--no-renames", "--name-only", "--always", "-z", "--", *pathspecs, input=stdin)
+    out = run(
+        cwd,
+        "diff-tree",
+        "--stdin",
+        "--root",
+        "-r",
+        "--no-renames",
+        "--name-only",
+        "--always",
+        "-z",
+        "--",
+        *pathspecs,
+        input=stdin,
+    )
     tokens = out.stdout.decode(errors="replace").split("\0")
     result: list[list[str]] = []
     heads = iter(c for c, _ in pairs)
@@ -215,6 +240,14 @@ def commit_messages(cwd: Path, commits: Iterable[str]) -> dict[str, tuple[str, s
     wanted = list(dict.fromkeys(commits))
     if not wanted:
         return {}
-    out = run(cwd, "log", "--no-walk=unsorted", "--stdin", "-z", "--format=%H%x00%T%x00%B", input="".join(c + "\n" for c in wanted).encode())
+    out = run(
+        cwd,
+        "log",
+        "--no-walk=unsorted",
+        "--stdin",
+        "-z",
+        "--format=%H%x00%T%x00%B",
+        input="".join(c + "\n" for c in wanted).encode(),
+    )
     fields = out.stdout.decode(errors="replace").split("\0")
     return {fields[i]: (fields[i + 1], fields[i + 2]) for i in range(0, len(fields) - 2, 3)}

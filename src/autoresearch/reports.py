@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,9 @@ _FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})_(.+)\.md$")
 
 
 def report_paths(project: Project, slug: str) -> list[Path]:
-    return [p for p in sorted(project.reports.glob(f"*_{slug}.md")) if (m := _FILE.match(p.name)) and m.group(2) == slug]
+    return [
+        p for p in sorted(project.reports.glob(f"*_{slug}.md")) if (m := _FILE.match(p.name)) and m.group(2) == slug
+    ]
 
 
 def _cell(value: Any, fmt: str = "") -> str:
@@ -78,13 +80,17 @@ def deltas_markdown(project: Project, record: Record, mine: pl.DataFrame) -> str
         parent = record.of_code(here["parent"], profile, here["budget"])
         if parent.height:
             mean = stats.mean(parent[metric.name].to_list())
-            verdict = stats.verdict(here[metric.name], parent[metric.name].to_list(), threshold, metric, own=here["code"] == here["parent"])
+            verdict = stats.verdict(
+                here[metric.name], parent[metric.name].to_list(), threshold, metric, own=here["code"] == here["parent"]
+            )
             out.append(
                 f"  - vs its parent (main's code {here['parent']}, mean of {parent.height} row{'s' * (parent.height > 1)}) "
                 f"{mean:.6f}: gain {metric.gain(mean, here[metric.name]):+.6f} → {verdict}"
             )
         else:
-            out.append(f"  - vs its parent (main's code {here['parent'] or '?'}): no rows of it yet (`just eval` on main)")
+            out.append(
+                f"  - vs its parent (main's code {here['parent'] or '?'}): no rows of it yet (`just eval` on main)"
+            )
         others = record.ranked(record.df.filter((pl.col("profile") == profile) & ~pl.col("row").is_in(list(mine_rows))))
         if others.height:
             best = others.row(0, named=True)
@@ -99,7 +105,10 @@ def verdicts_markdown(mine: pl.DataFrame) -> str:
         key = r["verdict"] if r["status"] == "ok" else f"{r['status']} ({r['reason'] or '?'})"
         counts[key or "(none)"] = counts.get(key or "(none)", 0) + 1
     lines = [f"- {key}: {n} row{'s' if n > 1 else ''}" for key, n in counts.items()]
-    return "\n".join(lines) + "\n\nEach row's verdict is against the mean of its parent's rows (the champion it branched from) when it was written."
+    return (
+        "\n".join(lines)
+        + "\n\nEach row's verdict is against the mean of its parent's rows (the champion it branched from) when it was written."
+    )
 
 
 def reproduce_markdown(mine: pl.DataFrame) -> str:
@@ -113,8 +122,17 @@ def reproduce_markdown(mine: pl.DataFrame) -> str:
         seen.add(key)
         budget = "" if r["budget"] == "units" else f" --budget {r['budget']}"
         lines.append(f"git checkout {commit} && python eval.py --profile {r['profile']} --seed {r['seed']}{budget}")
-    note = "\n\nA commit marked -dirty had uncommitted edits when it ran: the run folder's diff.patch has them." if dirty else ""
-    return "From a clean checkout of this repository (a worktree is fine):\n\n```bash\n" + "\n".join(lines) + "\n```" + note
+    note = (
+        "\n\nA commit marked -dirty had uncommitted edits when it ran: the run folder's diff.patch has them."
+        if dirty
+        else ""
+    )
+    return (
+        "From a clean checkout of this repository (a worktree is fine):\n\n```bash\n"
+        + "\n".join(lines)
+        + "\n```"
+        + note
+    )
 
 
 def new_report(project: Project, config: Config, slug: str) -> Path:
@@ -132,7 +150,7 @@ def new_report(project: Project, config: Config, slug: str) -> Path:
         raise UserError(f"{template} not found; restore it with `git checkout {project.reports.name}/{TEMPLATE}`")
     record = results.load(project, config)
     mine = record.of_idea(slug)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if mine.height == 0:
         none = f"No result rows yet for exp/{slug}: run `just eval` in 5_worktrees/{slug}, then delete this report and run `just report {slug}` again."
         rows = deltas = verdicts = reproduce = none
@@ -176,5 +194,7 @@ def list_reports(project: Project) -> list[ReportInfo]:
             continue
         m = _FILE.match(path.name)
         first = next((line for line in path.read_text().splitlines() if line.startswith("# ")), "")
-        out.append(ReportInfo(m.group(1) if m else "", m.group(2) if m else "", first[2:].removeprefix("Report: "), path))
+        out.append(
+            ReportInfo(m.group(1) if m else "", m.group(2) if m else "", first[2:].removeprefix("Report: "), path)
+        )
     return out

@@ -42,8 +42,16 @@ class Column:
 
 # The README's schema table is generated from this.
 SCHEMA: tuple[Column, ...] = (
-    Column("commit", str, "short hash of HEAD when the run started; suffix -dirty when the agent's code had uncommitted edits (`code` says exactly what ran)"),
-    Column(METRIC, float, "the project's metric (`[tool.autoresearch] metric`: val_bpb for the default problem); empty on a crash"),
+    Column(
+        "commit",
+        str,
+        "short hash of HEAD when the run started; suffix -dirty when the agent's code had uncommitted edits (`code` says exactly what ran)",
+    ),
+    Column(
+        METRIC,
+        float,
+        "the project's metric (`[tool.autoresearch] metric`: val_bpb for the default problem); empty on a crash",
+    ),
     Column("memory_gb", float, "peak memory of the training process in GB (CUDA: max allocated; CPU: max RSS)"),
     Column("status", str, "ok or crash"),
     Column("description", str, "what was tried: --description, else the last commit subject"),
@@ -55,15 +63,27 @@ SCHEMA: tuple[Column, ...] = (
     Column("budget", str, "units (a fixed number of training units, the default) or time (a fixed training time)"),
     Column("used", int, "training units handed to the training process"),
     Column("unit", str, "what a training unit is: tokens, examples, ..."),
-    Column("optimum", float, "the best value the metric can take on the validation split, where the problem knows it (the default problem: its exact Bayes floor); empty otherwise"),
+    Column(
+        "optimum",
+        float,
+        "the best value the metric can take on the validation split, where the problem knows it (the default problem: its exact Bayes floor); empty otherwise",
+    ),
     Column("gap", float, "how far the metric is from the optimum; empty without one"),
     Column("training_seconds", float, "wall time of training, by the eval process's clock"),
     Column("total_seconds", float, "wall time of the whole eval process"),
     Column("params", int, "model parameters, as the training process reports them"),
     Column("steps", int, "batches handed out"),
     Column("threads", int, "CPU threads of the training process"),
-    Column("reason", str, "why a crash happened: exception, nan, timeout, leak, interrupted, tamper, output, sandbox; empty when ok"),
-    Column("verdict", str, "better, within-noise or worse than the mean of the parent's rows (same profile and budget) by the calibrated threshold; baseline for a run of the parent's own code; no-parent-rows; uncalibrated"),
+    Column(
+        "reason",
+        str,
+        "why a crash happened: exception, nan, timeout, leak, interrupted, tamper, output, sandbox; empty when ok",
+    ),
+    Column(
+        "verdict",
+        str,
+        "better, within-noise or worse than the mean of the parent's rows (same profile and budget) by the calibrated threshold; baseline for a run of the parent's own code; no-parent-rows; uncalibrated",
+    ),
     Column("code", str, "hash of the agent's code as it ran (the files of `[tool.autoresearch] code`)"),
     Column("parent", str, "code hash of the champion the run came from: main's code where the branch forked"),
     Column("label", str, "queue label, Q: ... H: ... (from AUTORESEARCH_LABEL)"),
@@ -73,7 +93,9 @@ SCHEMA: tuple[Column, ...] = (
     Column("eval_hash", str, "hash of the FROZEN files (eval.py, the toolkit) as they were when the row was made"),
     Column("val_hash", str, "hash of the validation data: the split must never change"),
     Column("data", str, "the data the run used, as eval.py describes it: source, files, bytes"),
-    Column("sig", str, "proof that the eval process wrote the row: an HMAC with the project's key (README, 'The record')"),
+    Column(
+        "sig", str, "proof that the eval process wrote the row: an HMAC with the project's key (README, 'The record')"
+    ),
 )
 TYPES: dict[str, type] = {c.name: c.type for c in SCHEMA}
 
@@ -302,8 +324,14 @@ def _bad_line(path: Path, names: tuple[str, ...]) -> ResultsError:
                 return ResultsError(f"{path} line {n}: torn last line (no newline: a write was cut off); {_fix(path)}")
             fields = line.rstrip("\n").split("\t")
             if len(fields) != len(names):
-                where = f"column {names[len(fields)]} onwards is missing" if len(fields) < len(names) else f"extra fields after column {names[-1]}"
-                return ResultsError(f"{path} line {n}: {len(fields)} fields, expected {len(names)} ({where}); {_fix(path)}")
+                where = (
+                    f"column {names[len(fields)]} onwards is missing"
+                    if len(fields) < len(names)
+                    else f"extra fields after column {names[-1]}"
+                )
+                return ResultsError(
+                    f"{path} line {n}: {len(fields)} fields, expected {len(names)} ({where}); {_fix(path)}"
+                )
     return ResultsError(f"{path}: unreadable as TSV; {_fix(path)}")
 
 

@@ -139,7 +139,9 @@ class TemplateUpdate:
     conflicts: tuple[str, ...]
 
 
-def _run_git(cwd: Path, *args: str, env: dict[str, str] | None = None, text: bool = True) -> subprocess.CompletedProcess:
+def _run_git(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, text: bool = True
+) -> subprocess.CompletedProcess:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=text, env=env, check=False)
 
 
@@ -188,7 +190,9 @@ def find_template(path: Path | None = None) -> Template:
     root = Path(top.stdout.strip())
     commit = _run_git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}")
     if commit.returncode != 0:
-        raise UserError(f"template {root} has no commit yet; init renders the last commit, so commit the template first")
+        raise UserError(
+            f"template {root} has no commit yet; init renders the last commit, so commit the template first"
+        )
     for rel in ("program.md", "pyproject.toml"):
         if _run_git(root, "cat-file", "-e", f"HEAD:{rel}").returncode != 0:
             raise UserError(f"template {root}: its last commit has no {rel}, so it is not an autoresearch template")
@@ -221,17 +225,24 @@ def checked(answers: Answers) -> Answers:
     if answers.direction not in ("", "lower", "higher"):
         raise UserError(f"--direction {answers.direction!r}: expected lower or higher")
     if not EXAMPLE_RE.fullmatch(answers.example):
-        raise UserError(f"--example {answers.example!r}: an example is named in lower-case letters, digits, - and _, e.g. lm")
+        raise UserError(
+            f"--example {answers.example!r}: an example is named in lower-case letters, digits, - and _, e.g. lm"
+        )
     return Answers(
-        _one_line(answers.project, "--project"), answers.metric, answers.direction,
-        _one_line(answers.hypothesis_space, "--hypothesis-space"), answers.example,
+        _one_line(answers.project, "--project"),
+        answers.metric,
+        answers.direction,
+        _one_line(answers.hypothesis_space, "--hypothesis-space"),
+        answers.example,
     )
 
 
 def _archive(template: Template) -> bytes:
     out = _run_git(template.root, "archive", "--format=tar", template.commit, text=False)
     if out.returncode != 0:
-        raise UserError(f"`git archive {template.short}` failed in {template.root}: {out.stderr.decode(errors='replace').strip()[:400]}")
+        raise UserError(
+            f"`git archive {template.short}` failed in {template.root}: {out.stderr.decode(errors='replace').strip()[:400]}"
+        )
     return out.stdout
 
 
@@ -240,14 +251,18 @@ def _example(tar: Any, members: dict[str, Any], name: str, template: Template) -
     import tomllib
 
     prefix = f"{EXAMPLES}/{name}/"
-    overlay = {rel[len(prefix):]: m for rel, m in members.items() if rel.startswith(prefix)}
+    overlay = {rel[len(prefix) :]: m for rel, m in members.items() if rel.startswith(prefix)}
     where = f"{prefix}{EXAMPLE_FILE} in the template {template.root} at {template.short}"
     if not overlay:
         if name == DEFAULT_EXAMPLE:
             return Example(name, {}, {}), {}
-        known = {DEFAULT_EXAMPLE} | {rel.split("/")[3] for rel in members if rel.startswith(f"{EXAMPLES}/") and rel.count("/") > 3}
-        raise UserError(f"--example {name}: the template {template.root} at {template.short} has no {prefix}; "
-                        f"its examples are: {', '.join(sorted(known))}")
+        known = {DEFAULT_EXAMPLE} | {
+            rel.split("/")[3] for rel in members if rel.startswith(f"{EXAMPLES}/") and rel.count("/") > 3
+        }
+        raise UserError(
+            f"--example {name}: the template {template.root} at {template.short} has no {prefix}; "
+            f"its examples are: {', '.join(sorted(known))}"
+        )
     spec = overlay.pop(EXAMPLE_FILE, None)
     if spec is None:
         raise UserError(f"{where} is missing; an example states its settings there")
@@ -257,9 +272,14 @@ def _example(tar: Any, members: dict[str, Any], name: str, template: Template) -
         raise UserError(f"{where}: not valid TOML ({e}); fix it in the template and commit") from None
     unknown = sorted(set(data) - set(EXAMPLE_SETTINGS) - set(EXAMPLE_LINES))
     if unknown:
-        raise UserError(f"{where}: unknown key {unknown[0]!r}; it holds {', '.join((*EXAMPLE_SETTINGS, *EXAMPLE_LINES))}")
+        raise UserError(
+            f"{where}: unknown key {unknown[0]!r}; it holds {', '.join((*EXAMPLE_SETTINGS, *EXAMPLE_LINES))}"
+        )
     settings = {k: data[k] for k in EXAMPLE_SETTINGS if k in data}
-    if not METRIC_RE.fullmatch(str(settings.get("metric", "val_bpb"))) or settings.get("direction", "lower") not in ("lower", "higher"):
+    if not METRIC_RE.fullmatch(str(settings.get("metric", "val_bpb"))) or settings.get("direction", "lower") not in (
+        "lower",
+        "higher",
+    ):
         raise UserError(f"{where}: metric must be a column-like name and direction lower or higher")
     lines = {line: _one_line(str(data[k]), f"{where}: {k}") for k, line in EXAMPLE_LINES.items() if k in data}
     return Example(name, settings, lines, PROBLEM in overlay), overlay
@@ -296,8 +316,13 @@ def _fill(stage: Path, answers: Answers, example: Example, record: dict[str, str
     doc = tomlkit.parse(pyproject.read_text())
     table = doc.get("tool", {}).get("autoresearch")
     if table is None:
-        raise UserError("pyproject.toml of the template has no [tool.autoresearch] table; restore it in the template and commit")
-    settings = {**example.settings, **{k: v for k, v in (("metric", answers.metric), ("direction", answers.direction)) if v}}
+        raise UserError(
+            "pyproject.toml of the template has no [tool.autoresearch] table; restore it in the template and commit"
+        )
+    settings = {
+        **example.settings,
+        **{k: v for k, v in (("metric", answers.metric), ("direction", answers.direction)) if v},
+    }
     for key, value in settings.items():
         table[key] = value
     table.pop("audit_since", None)  # the template's own history: a new project's audit starts at its first commit
@@ -324,8 +349,11 @@ def _fill(stage: Path, answers: Answers, example: Example, record: dict[str, str
     problem = stage / PROBLEM
     text = problem.read_text()
     metric_md = f"`{answers.metric}` ({direction} is better)" if answers.metric else metric_text
-    for prefix, key, value in (("**Project:**", "project", project), ("**Metric:**", "metric", metric_md),
-                               ("**Hypothesis space:**", "hypothesis_space", hypothesis_space)):
+    for prefix, key, value in (
+        ("**Project:**", "project", project),
+        ("**Metric:**", "metric", metric_md),
+        ("**Hypothesis space:**", "hypothesis_space", hypothesis_space),
+    ):
         flagged = bool(getattr(answers, key)) or (key == "metric" and bool(answers.direction))
         if flagged or not (example.own_problem and key in example.program):
             text = _replace_line(text, prefix, value, PROBLEM)
@@ -381,8 +409,10 @@ def _ensure_identity(dest: Path) -> str:
     name, email = FALLBACK_IDENTITY
     _git(dest, "config", "user.name", name)
     _git(dest, "config", "user.email", email)
-    return (f"git had no {' or '.join(missing)}: this project uses '{name} <{email}>' "
-            "(change it with git config user.name/user.email)")
+    return (
+        f"git had no {' or '.join(missing)}: this project uses '{name} <{email}>' "
+        "(change it with git config user.name/user.email)"
+    )
 
 
 def _install_hooks(dest: Path) -> list[str]:
@@ -409,7 +439,9 @@ def _git_init(dest: Path, template: Template, example: str) -> tuple[str, str, l
     hooks = _install_hooks(dest)
     _git(dest, "add", "-A", "--force")  # every rendered file, as update's renderings are committed
     body = f"template {template.root} at {template.commit}, example {example}"
-    _git(dest, "commit", "-q", "-m", COMMIT_MESSAGE, "-m", body)  # the guard hook lets a repository's first commit through
+    _git(
+        dest, "commit", "-q", "-m", COMMIT_MESSAGE, "-m", body
+    )  # the guard hook lets a repository's first commit through
     _git(dest, "branch", TEMPLATE_BRANCH)
     return branch, _git(dest, "rev-parse", "--short", "HEAD"), hooks, note
 
@@ -423,7 +455,9 @@ def new_project(dest: Path, answers: Answers, template_path: Path | None = None)
         raise UserError("git is not on PATH; install git, then run init again")
     template = find_template(template_path)
     if dest.resolve().is_relative_to(template.root.resolve()):
-        raise UserError(f"{dest} is inside the template checkout {template.root}; give a folder outside it, e.g. ../myproj")
+        raise UserError(
+            f"{dest} is inside the template checkout {template.root}; give a folder outside it, e.g. ../myproj"
+        )
     dest.parent.mkdir(parents=True, exist_ok=True)
     existed = dest.is_dir()
     stage = Path(tempfile.mkdtemp(prefix=f".{dest.name}.init-", dir=dest.parent))
@@ -471,7 +505,17 @@ def _commit_rendering(root: Path, stage: Path, parent: str, message: str) -> str
     from autoresearch.paths import Project
 
     project = Project.find(root)  # update runs in META_MODE: the rendering carries the stamp `check` audits for
-    return _git(root, "commit-tree", tree, "-p", parent, "-m", message, "-m", trailer_line(project, tree, meta_mode(project).why))
+    return _git(
+        root,
+        "commit-tree",
+        tree,
+        "-p",
+        parent,
+        "-m",
+        message,
+        "-m",
+        trailer_line(project, tree, meta_mode(project).why),
+    )
 
 
 def update(project: Project, template_path: Path | None = None) -> TemplateUpdate:
@@ -500,7 +544,9 @@ def update(project: Project, template_path: Path | None = None) -> TemplateUpdat
     record = _template_record(root)
     source = template_path or Path(record["source"])
     if template_path is None and not source.is_dir():
-        raise UserError(f"the template {source} recorded in [tool.autoresearch.template] is gone; give its new place with --template PATH")
+        raise UserError(
+            f"the template {source} recorded in [tool.autoresearch.template] is gone; give its new place with --template PATH"
+        )
     template = find_template(source)
     answers = Answers(**{k: record[k] for k in asdict(Answers())})
     if template.commit != record["commit"] or str(template.root) != record["source"]:
@@ -526,17 +572,23 @@ def update(project: Project, template_path: Path | None = None) -> TemplateUpdat
 
 def _uncommitted_warning(template: Template) -> str:
     shown = ", ".join(template.uncommitted[:5]) + (", ..." if len(template.uncommitted) > 5 else "")
-    return (f"warning: the template {template.root} has uncommitted changes ({shown}); they are not in this rendering "
-            f"of its last commit {template.short}: commit them there to include them")
+    return (
+        f"warning: the template {template.root} has uncommitted changes ({shown}); they are not in this rendering "
+        f"of its last commit {template.short}: commit them there to include them"
+    )
 
 
 def print_summary(new: NewProject) -> None:
     if new.template.uncommitted:
         print(_uncommitted_warning(new.template))
-    print(f"created {new.path} from the autoresearch template {new.template.root} at {new.template.short} "
-          f"(example {new.example}, {new.files} files)")
-    print(f"git: new repository on {new.branch}, first commit {new.commit} \"{COMMIT_MESSAGE}\", "
-          f"kept as branch {TEMPLATE_BRANCH} for `autoresearch update`")
+    print(
+        f"created {new.path} from the autoresearch template {new.template.root} at {new.template.short} "
+        f"(example {new.example}, {new.files} files)"
+    )
+    print(
+        f'git: new repository on {new.branch}, first commit {new.commit} "{COMMIT_MESSAGE}", '
+        f"kept as branch {TEMPLATE_BRANCH} for `autoresearch update`"
+    )
     for line in new.hooks:
         print(line)
     if new.identity_note:
@@ -555,18 +607,26 @@ def print_update(up: TemplateUpdate) -> int:
     if up.template.uncommitted:
         print(_uncommitted_warning(up.template))
     if not up.merged:
-        print(f"update: already at the template's last commit {up.template.short} ({up.template.root}); nothing to merge")
+        print(
+            f"update: already at the template's last commit {up.template.short} ({up.template.root}); nothing to merge"
+        )
         return 0
     files = f"{len(up.changed)} file{'s' * (len(up.changed) != 1)}"
     if up.conflicts:
-        print(f"update: merging the template {up.template.short} (was {up.previous[:7]}) into this project stopped on "
-              f"conflicts in {len(up.conflicts)} of {files}:")
+        print(
+            f"update: merging the template {up.template.short} (was {up.previous[:7]}) into this project stopped on "
+            f"conflicts in {len(up.conflicts)} of {files}:"
+        )
         for rel in up.conflicts:
             print(f"  {rel}")
-        print("git left both sides in each file between <<<<<<< and >>>>>>>: keep what the project needs, `git add` the files, "
-              "then `META_MODE=1 git commit --no-edit`; or `git merge --abort` to leave main as it was "
-              "(`autoresearch update` merges again later)")
+        print(
+            "git left both sides in each file between <<<<<<< and >>>>>>>: keep what the project needs, `git add` the files, "
+            "then `META_MODE=1 git commit --no-edit`; or `git merge --abort` to leave main as it was "
+            "(`autoresearch update` merges again later)"
+        )
         return 1
-    print(f"update: merged the template {up.template.short} (was {up.previous[:7]}) from {up.template.root}: {files} changed "
-          f"(`git diff --stat HEAD^ HEAD`); run `bash setup.sh` again if pyproject.toml or the lock files changed")
+    print(
+        f"update: merged the template {up.template.short} (was {up.previous[:7]}) from {up.template.root}: {files} changed "
+        f"(`git diff --stat HEAD^ HEAD`); run `bash setup.sh` again if pyproject.toml or the lock files changed"
+    )
     return 0

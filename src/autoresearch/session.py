@@ -41,7 +41,9 @@ def session_start(project: Project, config: Config, stdin: str, env_file: str | 
         with open(env_file, "a") as f:
             f.write(f'export PATH="{venv}:$PATH"\n')
     source = _input(stdin).get("source", "startup")
-    lines = [f"This is an autoresearch project ({source}): program.md is your manual; `just status` shows the dashboard."]
+    lines = [
+        f"This is an autoresearch project ({source}): program.md is your manual; `just status` shows the dashboard."
+    ]
     lines.append(status.brief(status.gather(project, config)))
     return "\n".join(lines)
 
@@ -82,4 +84,3 @@ def _deadline(project: Project, run_until: str, session: str, now: datetime) -> 
         deadline += timedelta(days=1)
     path.write_text(json.dumps({"deadline": deadline.isoformat(), "first_seen": now.isoformat()}))
     return deadline
-

@@ -54,11 +54,11 @@ SETS_META_MODE = (
 )
 WRITES_HUMAN_JOURNAL = (
     "human_journal.md is the researcher's journal: the agent never writes it (cat, grep or git log may read it); "
-    "write to RESEARCH_JOURNAL.md with `just journal \"title\" --observation ...`"
+    'write to RESEARCH_JOURNAL.md with `just journal "title" --observation ...`'
 )
 HUMAN_JOURNAL_TOOL = (
     "human_journal.md is the researcher's journal: `--journal human` is theirs alone; "
-    "write to RESEARCH_JOURNAL.md with `just journal \"title\" --observation ...`"
+    'write to RESEARCH_JOURNAL.md with `just journal "title" --observation ...`'
 )
 TOUCHES_HOOKS = (
     ".git/hooks and .git/config hold the guard hooks: the agent may only look at them (ls, cat); "
@@ -96,7 +96,9 @@ EXP = "\x00"  # an expansion's unknown value inside a glob pattern
 ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*(\[[^\]]*\])?\+?=")
 SETS_META = re.compile(r"META_MODE(\[[^\]]*\])?\+?=")
 # an arithmetic or ${...} expansion that assigns: ${META_MODE:=1}, $((META_MODE=1)), ((META_MODE++))
-ASSIGNS_META = re.compile(r"\bMETA_MODE\s*(?::|<<|>>|[-+*/%&|^])?=(?!=)|\bMETA_MODE\s*(?:\+\+|--)|(?:\+\+|--)\s*META_MODE\b")
+ASSIGNS_META = re.compile(
+    r"\bMETA_MODE\s*(?::|<<|>>|[-+*/%&|^])?=(?!=)|\bMETA_MODE\s*(?:\+\+|--)|(?:\+\+|--)\s*META_MODE\b"
+)
 # program text that assigns it: os.environ['META_MODE'] = ..., {'META_MODE': ...}, $ENV{META_MODE}=..., putenv(...)
 CODE_SETS_META = re.compile(
     r"META_MODE['\"]?\s*[\]}]?\s*\+?=(?!=)|['\"]META_MODE['\"]\s*:|(?:putenv|setenv|setdefault|Setenv|update|__setitem__)\W+META_MODE"
@@ -104,16 +106,53 @@ CODE_SETS_META = re.compile(
 GIT_CONFIG_ENV = re.compile(r"GIT_CONFIG(_[A-Za-z0-9_]*)?=")
 NO_VERIFY = "--no-verify"
 
-OPERATORS = (";;&", ";;", ";&", "&&", "||", "|&", "&>>", "&>", "<<<", "<<-", "<<", ">>", ">|", ">&", "<&", "<>",
-             ";", "&", "|", "(", ")", "<", ">", "\n")
+OPERATORS = (
+    ";;&",
+    ";;",
+    ";&",
+    "&&",
+    "||",
+    "|&",
+    "&>>",
+    "&>",
+    "<<<",
+    "<<-",
+    "<<",
+    ">>",
+    ">|",
+    ">&",
+    "<&",
+    "<>",
+    ";",
+    "&",
+    "|",
+    "(",
+    ")",
+    "<",
+    ">",
+    "\n",
+)
 REDIRECTS = {"&>>", "&>", "<<<", "<<-", "<<", ">>", ">|", ">&", "<&", "<>", "<", ">"}
 WRITING = {"&>>", "&>", ">>", ">|", ">&", "<>", ">"}
 BREAKS = set(" \t\n;&|()<>")
 RESERVED = {"!", "{", "}", "then", "do", "else", "elif", "if", "while", "until", "fi", "done", "esac", "time", "coproc"}
 
-HOOK_NAMES = ("pre-commit", "pre-merge-commit", "prepare-commit-msg", "commit-msg", "post-commit", "pre-push",
-              "pre-rebase", "post-checkout", "post-merge", "post-rewrite", "pre-applypatch", "applypatch-msg",
-              "reference-transaction", "pre-auto-gc")
+HOOK_NAMES = (
+    "pre-commit",
+    "pre-merge-commit",
+    "prepare-commit-msg",
+    "commit-msg",
+    "post-commit",
+    "pre-push",
+    "pre-rebase",
+    "post-checkout",
+    "post-merge",
+    "post-rewrite",
+    "pre-applypatch",
+    "applypatch-msg",
+    "reference-transaction",
+    "pre-auto-gc",
+)
 HOOK_TARGETS = [".git", ".git/hooks", ".git/config", *(f".git/hooks/{h}" for h in HOOK_NAMES)]
 
 
@@ -139,7 +178,9 @@ class Word:
         """A glob pattern (expansions as EXP) when the word has an unquoted glob character or an expansion."""
         if not any(how == EXPANSION or (how == BARE and t in "*?[") for t, how in self.atoms):
             return None
-        return "".join(EXP if how == EXPANSION else f"[{t}]" if how == QUOTED and t in "*?[]" else t for t, how in self.atoms)
+        return "".join(
+            EXP if how == EXPANSION else f"[{t}]" if how == QUOTED and t in "*?[]" else t for t, how in self.atoms
+        )
 
     @property
     def plain(self) -> str:
@@ -151,7 +192,10 @@ class Word:
         alternatives = _braces(self.atoms)
         if len(alternatives) == 1:
             return [self]
-        return [Word(atoms, self.subs if k == 0 else [], self.exps if k == 0 else []) for k, atoms in enumerate(alternatives)]
+        return [
+            Word(atoms, self.subs if k == 0 else [], self.exps if k == 0 else [])
+            for k, atoms in enumerate(alternatives)
+        ]
 
 
 class _TooComplex(Exception):
@@ -208,8 +252,21 @@ def _sequence(inner: str) -> list[list[tuple[str, int]]] | None:
 
 
 def _ansi_c(body: str) -> str:
-    simple = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "v": "\v",
-              "\\": "\\", "'": "'", '"': '"', "?": "?"}
+    simple = {
+        "n": "\n",
+        "t": "\t",
+        "r": "\r",
+        "a": "\a",
+        "b": "\b",
+        "e": "\x1b",
+        "E": "\x1b",
+        "f": "\f",
+        "v": "\v",
+        "\\": "\\",
+        "'": "'",
+        '"': '"',
+        "?": "?",
+    }
     out, i = [], 0
     while i < len(body):
         c = body[i]
@@ -515,54 +572,289 @@ def parse(script: str) -> list[list[Command]]:
 # -- what commands are -------------------------------------------------------------------------
 
 SHELLS = {"bash", "sh", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh"}
-INTERPRETERS = {"python", "pypy", "perl", "ruby", "node", "nodejs", "deno", "bun", "php", "lua", "rscript", "julia",
-                "tclsh", "osascript", "pwsh", "irb", "jshell", "groovy"}
+INTERPRETERS = {
+    "python",
+    "pypy",
+    "perl",
+    "ruby",
+    "node",
+    "nodejs",
+    "deno",
+    "bun",
+    "php",
+    "lua",
+    "rscript",
+    "julia",
+    "tclsh",
+    "osascript",
+    "pwsh",
+    "irb",
+    "jshell",
+    "groovy",
+}
 PRINTERS = {"echo", "printf", "true", ":", "false"}
-READ_ONLY = {"cat", "head", "tail", "grep", "egrep", "fgrep", "zgrep", "rg", "ag", "ack", "wc", "diff", "cmp", "comm",
-             "file", "stat", "ls", "du", "md5sum", "sha1sum", "sha256sum", "sha512sum", "shasum", "b2sum", "cksum",
-             "nl", "od", "hexdump", "strings", "bat", "less", "more", "realpath", "readlink", "basename", "dirname", "test", "[", "[[",
-             "cut", "column", "fold", "tac", "rev", "printenv", "which", "type", "pwd", "date", "case", "unset"}
+READ_ONLY = {
+    "cat",
+    "head",
+    "tail",
+    "grep",
+    "egrep",
+    "fgrep",
+    "zgrep",
+    "rg",
+    "ag",
+    "ack",
+    "wc",
+    "diff",
+    "cmp",
+    "comm",
+    "file",
+    "stat",
+    "ls",
+    "du",
+    "md5sum",
+    "sha1sum",
+    "sha256sum",
+    "sha512sum",
+    "shasum",
+    "b2sum",
+    "cksum",
+    "nl",
+    "od",
+    "hexdump",
+    "strings",
+    "bat",
+    "less",
+    "more",
+    "realpath",
+    "readlink",
+    "basename",
+    "dirname",
+    "test",
+    "[",
+    "[[",
+    "cut",
+    "column",
+    "fold",
+    "tac",
+    "rev",
+    "printenv",
+    "which",
+    "type",
+    "pwd",
+    "date",
+    "case",
+    "unset",
+}
 # git subcommands that leave the working files as they are (they may name human_journal.md)
-GIT_LEAVES_FILES = {"add", "commit", "log", "show", "diff", "blame", "status", "ls-files", "cat-file", "annotate", "shortlog",
-                 "whatchanged", "rev-list", "rev-parse", "describe", "show-ref", "ls-tree", "diff-tree", "diff-files",
-                 "diff-index", "for-each-ref", "check-ignore", "merge-base"}
+GIT_LEAVES_FILES = {
+    "add",
+    "commit",
+    "log",
+    "show",
+    "diff",
+    "blame",
+    "status",
+    "ls-files",
+    "cat-file",
+    "annotate",
+    "shortlog",
+    "whatchanged",
+    "rev-list",
+    "rev-parse",
+    "describe",
+    "show-ref",
+    "ls-tree",
+    "diff-tree",
+    "diff-files",
+    "diff-index",
+    "for-each-ref",
+    "check-ignore",
+    "merge-base",
+}
 GIT_PLUMBING = {"commit-tree", "update-ref", "replace", "filter-branch", "filter-repo"}
-FILE_WRITERS = {"rm", "cp", "mv", "tee", "touch", "truncate", "dd", "ln", "chmod", "chown", "install", "sed", "perl",
-                "shred", "unlink", "rsync", "patch"}
-SETTERS = {"export", "declare", "typeset", "readonly", "local", "setenv", "set", "read", "mapfile", "readarray",
-           "getopts", "let", "launchctl", "tmux", "screen"}
-TEXT_OPTIONS = {"--title", "--observation", "--inference", "--label", "--hypothesis", "--text", "--message", "-m",
-                "--description", "--question"}
+FILE_WRITERS = {
+    "rm",
+    "cp",
+    "mv",
+    "tee",
+    "touch",
+    "truncate",
+    "dd",
+    "ln",
+    "chmod",
+    "chown",
+    "install",
+    "sed",
+    "perl",
+    "shred",
+    "unlink",
+    "rsync",
+    "patch",
+}
+SETTERS = {
+    "export",
+    "declare",
+    "typeset",
+    "readonly",
+    "local",
+    "setenv",
+    "set",
+    "read",
+    "mapfile",
+    "readarray",
+    "getopts",
+    "let",
+    "launchctl",
+    "tmux",
+    "screen",
+}
+TEXT_OPTIONS = {
+    "--title",
+    "--observation",
+    "--inference",
+    "--label",
+    "--hypothesis",
+    "--text",
+    "--message",
+    "-m",
+    "--description",
+    "--question",
+}
 # wrapper: (short options that take a value, long options that take a value, positionals before the command)
 WRAPPERS = {
-    "sudo": ("ugpCDrthUTR", {"--user", "--group", "--prompt", "--close-from", "--chdir", "--role", "--type", "--host",
-                             "--other-user", "--command-timeout"}, 0),
-    "doas": ("uC", set(), 0), "env": ("uCS", {"--unset", "--chdir", "--split-string"}, 0),
-    "nice": ("n", {"--adjustment"}, 0), "nohup": ("", set(), 0), "setsid": ("", set(), 0), "chronic": ("", set(), 0),
-    "unbuffer": ("", set(), 0), "command": ("", set(), 0), "builtin": ("", set(), 0), "exec": ("a", set(), 0),
-    "time": ("fo", {"--format", "--output"}, 0), "timeout": ("ks", {"--kill-after", "--signal"}, 1),
-    "stdbuf": ("ioe", {"--input", "--output", "--error"}, 0), "ionice": ("cnp", {"--class", "--classdata"}, 0),
-    "taskset": ("", set(), 1), "caffeinate": ("tw", set(), 0), "flock": ("wEc", {"--timeout", "--conflict-exit-code",
-                                                                                 "--command"}, 1),
-    "xargs": ("IdEaLnPs", {"--delimiter", "--eof", "--arg-file", "--max-lines", "--max-args", "--max-procs",
-                           "--max-chars", "--replace", "--process-slot-var"}, 0),
-    "watch": ("nd", {"--interval", "--differences"}, 0), "busybox": ("", set(), 0),
-    "strace": ("oepsSEu", set(), 0), "ltrace": ("oepsSEu", set(), 0), "parallel": ("jS", set(), 0),
+    "sudo": (
+        "ugpCDrthUTR",
+        {
+            "--user",
+            "--group",
+            "--prompt",
+            "--close-from",
+            "--chdir",
+            "--role",
+            "--type",
+            "--host",
+            "--other-user",
+            "--command-timeout",
+        },
+        0,
+    ),
+    "doas": ("uC", set(), 0),
+    "env": ("uCS", {"--unset", "--chdir", "--split-string"}, 0),
+    "nice": ("n", {"--adjustment"}, 0),
+    "nohup": ("", set(), 0),
+    "setsid": ("", set(), 0),
+    "chronic": ("", set(), 0),
+    "unbuffer": ("", set(), 0),
+    "command": ("", set(), 0),
+    "builtin": ("", set(), 0),
+    "exec": ("a", set(), 0),
+    "time": ("fo", {"--format", "--output"}, 0),
+    "timeout": ("ks", {"--kill-after", "--signal"}, 1),
+    "stdbuf": ("ioe", {"--input", "--output", "--error"}, 0),
+    "ionice": ("cnp", {"--class", "--classdata"}, 0),
+    "taskset": ("", set(), 1),
+    "caffeinate": ("tw", set(), 0),
+    "flock": ("wEc", {"--timeout", "--conflict-exit-code", "--command"}, 1),
+    "xargs": (
+        "IdEaLnPs",
+        {
+            "--delimiter",
+            "--eof",
+            "--arg-file",
+            "--max-lines",
+            "--max-args",
+            "--max-procs",
+            "--max-chars",
+            "--replace",
+            "--process-slot-var",
+        },
+        0,
+    ),
+    "watch": ("nd", {"--interval", "--differences"}, 0),
+    "busybox": ("", set(), 0),
+    "strace": ("oepsSEu", set(), 0),
+    "ltrace": ("oepsSEu", set(), 0),
+    "parallel": ("jS", set(), 0),
 }
-RUNNERS = {"uv": {"--with", "--python", "-p", "--project", "--directory", "--env-file", "--package", "--extra",
-                  "--group", "--from", "-w"},
-           "poetry": {"-C", "--directory", "-P", "--project"}, "pdm": {"-p", "--project"}, "hatch": {"-e", "--env"},
-           "pipx": {"--spec", "--python"}, "conda": {"-n", "--name", "-p", "--prefix"},
-           "mamba": {"-n", "--name", "-p", "--prefix"}}
-JUST_VALUE_OPTIONS = {"-f", "--justfile", "-d", "--working-directory", "--dotenv-filename", "--dotenv-path",
-                      "--shell", "--shell-arg", "--color", "--chooser", "--list-heading", "--list-prefix",
-                      "--command-color", "-E", "--timestamp-format"}
-GIT_VALUE_OPTIONS = {"-c", "-C", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--super-prefix",
-                     "--config-env", "--attr-source", "--list-cmds"}
-GIT_DATA_LONG = {"--message", "--file", "--template", "--grep", "--author", "--committer", "--format", "--pretty",
-                 "--trailer", "--reedit-message", "--reuse-message", "--fixup", "--squash", "--date"}
-GIT_DATA_SHORT = {"commit": "mFtcC", "tag": "mF", "merge": "mF", "notes": "mFcC", "stash": "m", "log": "SG",
-                  "revert": "m", "cherry-pick": "m", "am": "", "grep": "eEf"}
+RUNNERS = {
+    "uv": {
+        "--with",
+        "--python",
+        "-p",
+        "--project",
+        "--directory",
+        "--env-file",
+        "--package",
+        "--extra",
+        "--group",
+        "--from",
+        "-w",
+    },
+    "poetry": {"-C", "--directory", "-P", "--project"},
+    "pdm": {"-p", "--project"},
+    "hatch": {"-e", "--env"},
+    "pipx": {"--spec", "--python"},
+    "conda": {"-n", "--name", "-p", "--prefix"},
+    "mamba": {"-n", "--name", "-p", "--prefix"},
+}
+JUST_VALUE_OPTIONS = {
+    "-f",
+    "--justfile",
+    "-d",
+    "--working-directory",
+    "--dotenv-filename",
+    "--dotenv-path",
+    "--shell",
+    "--shell-arg",
+    "--color",
+    "--chooser",
+    "--list-heading",
+    "--list-prefix",
+    "--command-color",
+    "-E",
+    "--timestamp-format",
+}
+GIT_VALUE_OPTIONS = {
+    "-c",
+    "-C",
+    "--git-dir",
+    "--work-tree",
+    "--namespace",
+    "--exec-path",
+    "--super-prefix",
+    "--config-env",
+    "--attr-source",
+    "--list-cmds",
+}
+GIT_DATA_LONG = {
+    "--message",
+    "--file",
+    "--template",
+    "--grep",
+    "--author",
+    "--committer",
+    "--format",
+    "--pretty",
+    "--trailer",
+    "--reedit-message",
+    "--reuse-message",
+    "--fixup",
+    "--squash",
+    "--date",
+}
+GIT_DATA_SHORT = {
+    "commit": "mFtcC",
+    "tag": "mF",
+    "merge": "mF",
+    "notes": "mFcC",
+    "stash": "m",
+    "log": "SG",
+    "revert": "m",
+    "cherry-pick": "m",
+    "am": "",
+    "grep": "eEf",
+}
 
 
 def _name(word: Word) -> str:
@@ -702,7 +994,7 @@ class _Check:
         if name in ("source", "."):
             return not args or args[0] in ("/dev/stdin", "-")
         if name in SHELLS or name in INTERPRETERS:
-            if any(_short_flags(a) and ("c" in a or "e" in a or "E" in a) or a in ("-m", "--eval") for a in args):
+            if any((_short_flags(a) and ("c" in a or "e" in a or "E" in a)) or a in ("-m", "--eval") for a in args):
                 return False
             operands = [a for a in args if not a.startswith("-") or a == "-"]
             return not operands or operands[0] in ("-", "/dev/stdin") or "-s" in args
@@ -755,8 +1047,11 @@ class _Check:
         """The rules for any word that is not data: META_MODE=, GIT_CONFIG_*=, --no-verify, core.hooksPath, names."""
         for w in words:
             text = w.text
-            assigns = (SETS_META.match(text) or (re.match(r"[A-Za-z_]\w*\[", text) and ASSIGNS_META.search(text))
-                       or re.match(r"\$\{?[A-Za-z_]\w*\}?\+?=", text))  # "$X=1": the name is computed, so it may be META_MODE
+            assigns = (
+                SETS_META.match(text)
+                or (re.match(r"[A-Za-z_]\w*\[", text) and ASSIGNS_META.search(text))
+                or re.match(r"\$\{?[A-Za-z_]\w*\}?\+?=", text)
+            )  # "$X=1": the name is computed, so it may be META_MODE
             if assigns and not self.meta_on:
                 return SETS_META_MODE
             if GIT_CONFIG_ENV.match(text) or "core.hookspath" in w.plain.lower():
@@ -816,15 +1111,30 @@ class _Check:
             return self._setter(name, args, depth)
         if name in PRINTERS:
             return self._printer(name, args, cmd, depth, feeds_code)
-        handlers = {"source": self._source, ".": self._source, "eval": self._eval, "git": self._git, "just": self._just,
-                    "autoresearch": self._autoresearch, "find": self._find, "sed": self._sed, "awk": self._awk,
-                    "gawk": self._awk, "mawk": self._awk, "for": self._for, "select": self._for}
+        handlers = {
+            "source": self._source,
+            ".": self._source,
+            "eval": self._eval,
+            "git": self._git,
+            "just": self._just,
+            "autoresearch": self._autoresearch,
+            "find": self._find,
+            "sed": self._sed,
+            "awk": self._awk,
+            "gawk": self._awk,
+            "mawk": self._awk,
+            "for": self._for,
+            "select": self._for,
+        }
         if name in handlers:
             return handlers[name](args, cmd, depth)
         texts = [w.text for w in args]
         if name in READ_ONLY and not (
             (name == "rg" and any(t.startswith("--pre") for t in texts))  # runs a command on each file
-            or (name in ("less", "more") and any(t.lower().startswith("--log-file") or (_short_flags(t) and "o" in t.lower()) for t in texts))
+            or (
+                name in ("less", "more")
+                and any(t.lower().startswith("--log-file") or (_short_flags(t) and "o" in t.lower()) for t in texts)
+            )
         ):
             return self._data_bodies(cmd, depth, feeds_code)
         found = self.generic(words, depth)
@@ -884,7 +1194,9 @@ class _Check:
     def _setter(self, name: str, args: list[Word], depth: int) -> _Verdict:
         texts = [w.text for w in args]
         flags = "".join(t[1:] for t in texts if _short_flags(t))
-        reading = (name in ("declare", "typeset") and "p" in flags) or (name == "export" and ("n" in flags or "p" in flags))
+        reading = (name in ("declare", "typeset") and "p" in flags) or (
+            name == "export" and ("n" in flags or "p" in flags)
+        )
         if not reading and not self.meta_on:
             if any("META_MODE" in t for t in texts):
                 return _Verdict(SETS_META_MODE, read_only=False)
@@ -894,7 +1206,11 @@ class _Check:
 
     def _printer(self, name: str, args: list[Word], cmd: Command, depth: int, feeds_code: bool) -> _Verdict:
         texts = [w.text for w in args]
-        if name == "printf" and "-v" in texts and "META_MODE" in "".join(texts[texts.index("-v") + 1 : texts.index("-v") + 2]):
+        if (
+            name == "printf"
+            and "-v" in texts
+            and "META_MODE" in "".join(texts[texts.index("-v") + 1 : texts.index("-v") + 2])
+        ):
             return _Verdict(self.meta(), read_only=False)
         if feeds_code:
             found = self.code(" ".join(texts), depth) or self._data_bodies(cmd, depth, True).problem
@@ -940,11 +1256,16 @@ class _Check:
 
     def _sed(self, args: list[Word], cmd: Command, depth: int) -> _Verdict:
         texts = [w.text for w in args]
-        in_place = any(t.startswith("--in-place") or (_short_flags(t) and "i" in t.split("=")[0].lstrip("-").split("e")[0])
-                       for t in texts)
+        in_place = any(
+            t.startswith("--in-place") or (_short_flags(t) and "i" in t.split("=")[0].lstrip("-").split("e")[0])
+            for t in texts
+        )
         # w, W and e commands write files or run commands; s///w and s///e too
-        runs = any(re.search(r"(^|[;{}\s\d/$!])[wWe](\s|$)|^[wWe]\S|/[gpiImM0-9]*[we](\s|;|$)", t) for t in texts
-                   if not _short_flags(t))
+        runs = any(
+            re.search(r"(^|[;{}\s\d/$!])[wWe](\s|$)|^[wWe]\S|/[gpiImM0-9]*[we](\s|;|$)", t)
+            for t in texts
+            if not _short_flags(t)
+        )
         read_only = not in_place and not runs
         return _Verdict(None if read_only else self.generic(args, depth), read_only=read_only)
 
@@ -1002,11 +1323,17 @@ class _Check:
             if not t.startswith("-"):
                 positional.append(i)
             i += 1
-        action = texts[positional[0]] if positional and texts[positional[0]] in ("get", "set", "unset", "list", "edit",
-                                                                                    "rename-section", "remove-section") else None
+        action = (
+            texts[positional[0]]
+            if positional
+            and texts[positional[0]] in ("get", "set", "unset", "list", "edit", "rename-section", "remove-section")
+            else None
+        )
         keys = positional[1:] if action else positional
         reading = action in ("get", "unset", "list", "rename-section", "remove-section") or any(
-            t.startswith(("--get", "--unset", "--list", "-l", "--remove-section", "--rename-section", "--show")) for t in texts)
+            t.startswith(("--get", "--unset", "--list", "-l", "--remove-section", "--rename-section", "--show"))
+            for t in texts
+        )
         setting = not reading and (action == "set" or len(keys) >= 2 or "--add" in texts or "--replace-all" in texts)
         key = texts[keys[0]].lower() if keys else ""
         if setting and (key == "core.hookspath" or key.startswith(("include.", "includeif."))):
@@ -1022,7 +1349,9 @@ class _Check:
         return self.code(value[1:], depth) if value.startswith("!") else self.script("git " + value, depth + 1)
 
     def _tool(self, words: list[Word], cmd: Command, depth: int, data: set[int], inner_from: int | None) -> _Verdict:
-        found = self.generic([w for k, w in enumerate(words) if k not in data and (inner_from is None or k < inner_from)], depth)
+        found = self.generic(
+            [w for k, w in enumerate(words) if k not in data and (inner_from is None or k < inner_from)], depth
+        )
         if found:
             return _Verdict(found, read_only=False)
         if inner_from is not None and inner_from < len(words):

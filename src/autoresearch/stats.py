@@ -105,7 +105,12 @@ class Paired(NamedTuple):
 
 
 def paired_difference(
-    a: list[float], b: list[float], confidence: float = CONFIDENCE, method: str = "t", resamples: int = 10_000, seed: int = 0
+    a: list[float],
+    b: list[float],
+    confidence: float = CONFIDENCE,
+    method: str = "t",
+    resamples: int = 10_000,
+    seed: int = 0,
 ) -> Paired:
     """Pair a[i] with b[i] (the same seed on both sides) and estimate the mean of b[i] - a[i].
 
@@ -127,7 +132,9 @@ def paired_difference(
         raise ValueError(f"method {method!r}: expected 't' or 'bootstrap'")
     diffs = [y - x for x, y in zip(a, b)]
     n, m = len(diffs), mean(diffs)
-    if std(diffs) == 0:  # every seed moved by the same amount: no spread to test against (scipy would warn and give nan)
+    if (
+        std(diffs) == 0
+    ):  # every seed moved by the same amount: no spread to test against (scipy would warn and give nan)
         return Paired(m, m, m, 1.0 if m == 0 else 0.0, n, method, confidence)
     import numpy as np
     from scipy import stats as sps
@@ -137,8 +144,12 @@ def paired_difference(
         ci = test.confidence_interval(confidence)
         return Paired(m, float(ci.low), float(ci.high), float(test.pvalue), n, method, confidence)
     boot = sps.bootstrap(
-        (np.asarray(diffs),), np.mean, n_resamples=resamples, confidence_level=confidence,
-        method="percentile", rng=np.random.default_rng(seed),
+        (np.asarray(diffs),),
+        np.mean,
+        n_resamples=resamples,
+        confidence_level=confidence,
+        method="percentile",
+        rng=np.random.default_rng(seed),
     )
     p = float(np.mean(np.abs(boot.bootstrap_distribution - m) >= abs(m)))
     ci = boot.confidence_interval
@@ -171,7 +182,9 @@ def load_all_calibrations(path: Path) -> dict[str, dict]:
     try:
         record = json.loads(path.read_text())
     except json.JSONDecodeError as e:
-        raise UserError(f"{path}: not valid JSON ({e}); rerun `just calibrate` or restore it with git checkout") from None
+        raise UserError(
+            f"{path}: not valid JSON ({e}); rerun `just calibrate` or restore it with git checkout"
+        ) from None
     profiles = record.get("profiles", {})
     for profile, entry in profiles.items():
         if not entry.get("sig") or verify(entry_text(profile, entry), str(entry["sig"])) == "forged":

@@ -81,24 +81,34 @@ def gather(project: Project, config: Config) -> State:
         ok = record.ok(rows)
         mine = record.of_code(champion, name)
         best = record.ranked(rows)
-        profiles.append(ProfileFigures(
-            name, rows.height, ok.height, rows.filter(pl.col("status") == "crash").height,
-            ok[record.value][0] if ok.height else None,
-            stats.mean(mine[record.value].to_list()) if mine.height else None, mine.height,
-            best.row(0, named=True) if best.height else None,
-            calibration.get(name, {}).get("threshold"),
-        ))
+        profiles.append(
+            ProfileFigures(
+                name,
+                rows.height,
+                ok.height,
+                rows.filter(pl.col("status") == "crash").height,
+                ok[record.value][0] if ok.height else None,
+                stats.mean(mine[record.value].to_list()) if mine.height else None,
+                mine.height,
+                best.row(0, named=True) if best.height else None,
+                calibration.get(name, {}).get("threshold"),
+            )
+        )
     trees = list_worktrees(project, config)
     codes = set(record.df["code"].drop_nulls().to_list())
     untried = [t.slug for t in trees if not t.missing and fingerprints.code_hash(t.path, config) not in codes]
     better = record.df.filter((pl.col("verdict") == "better") & (pl.col("code") != champion) & (pl.col("idea") != ""))
     winners = sorted(set(better["idea"].to_list()))
-    state = State(config, load_ideas(project), trees, record, champion, profiles, sorted(calibration), [], untried, winners)
+    state = State(
+        config, load_ideas(project), trees, record, champion, profiles, sorted(calibration), [], untried, winners
+    )
     if project.research_journal.exists():
         state.journal = [e.heading for e in parse(project.research_journal.read_text())[1][:LAST_JOURNAL_ENTRIES]]
     unconfined = record.df.filter(pl.col("sandbox") == "none").height
     if unconfined:
-        state.warnings.append(f"{unconfined} row(s) were made without a sandbox: the training code could read the record (see `just check`)")
+        state.warnings.append(
+            f"{unconfined} row(s) were made without a sandbox: the training code could read the record (see `just check`)"
+        )
     from autoresearch.queue import summary
 
     state.queue_panel, state.queue_unjournaled = summary(project)
@@ -125,10 +135,10 @@ def next_step(state: State) -> str:
     if unrated:
         return f"{len(unrated)} idea(s) are unrated ({', '.join(unrated[:3])}): critique them (`just critique`) and rate them (`just rate SLUG N`)"
     if len(ideas) < gate:
-        return f"IDEATE: {gate - len(ideas)} more idea(s) until IMPLEMENT ({len(ideas)} of {gate}): read a paper, then `just idea SLUG \"title\"`"
+        return f'IDEATE: {gate - len(ideas)} more idea(s) until IMPLEMENT ({len(ideas)} of {gate}): read a paper, then `just idea SLUG "title"`'
     proposed = [i for i in ideas if i.status == "proposed"]
     if not proposed:
-        return "IMPLEMENT, but no idea is proposed: write new ones (`just idea SLUG \"title\"`)"
+        return 'IMPLEMENT, but no idea is proposed: write new ones (`just idea SLUG "title"`)'
     return "IMPLEMENT: `autoresearch idea next` names the best untried idea; open it with `just wt SLUG`"
 
 
@@ -142,26 +152,57 @@ def render(state: State) -> list[RenderableType]:
     counts = Counter(i.status for i in state.ideas)
     gate = state.config.ideate_below
     mode = "IDEATE" if len(state.ideas) < gate else "IMPLEMENT"
-    text = Text(f"{len(state.ideas)} of {gate} ideas ({mode})" + (": " + " · ".join(f"{n} {s}" for s, n in sorted(counts.items())) if state.ideas else ""))
+    text = Text(
+        f"{len(state.ideas)} of {gate} ideas ({mode})"
+        + (": " + " · ".join(f"{n} {s}" for s, n in sorted(counts.items())) if state.ideas else "")
+    )
     sections.append(ui.panel(text, "Ideas"))
     if state.worktrees:
         t = ui.table("slug", "branch", "state", "ahead", "last result", right=("ahead",))
         for w in state.worktrees:
-            st = "[red]missing (git worktree prune)[/red]" if w.missing else "[yellow]dirty[/yellow]" if w.dirty else "clean"
+            st = (
+                "[red]missing (git worktree prune)[/red]"
+                if w.missing
+                else "[yellow]dirty[/yellow]"
+                if w.dirty
+                else "clean"
+            )
             if w.behind_champion:
                 st += " [magenta](main moved: merge main)[/magenta]"
             t.add_row(w.slug, w.branch, st, str(w.ahead), w.last_result or "")
         sections.append(ui.panel(t, f"Worktrees ({len(state.worktrees)})"))
     record = state.record
     if record.height:
-        t = ui.table("profile", "rows", "ok", "crash", "start", "main's code", "gain", "best row (idea, commit)", "noise threshold",
-                     right=("rows", "ok", "crash", "start", "main's code", "gain"))
+        t = ui.table(
+            "profile",
+            "rows",
+            "ok",
+            "crash",
+            "start",
+            "main's code",
+            "gain",
+            "best row (idea, commit)",
+            "noise threshold",
+            right=("rows", "ok", "crash", "start", "main's code", "gain"),
+        )
         for p in state.profiles:
             gain = "" if p.start is None or p.champion is None else f"{record.metric.gain(p.start, p.champion):+.4f}"
-            best = "" if p.best is None else f"{p.best[record.value]:.4f} {p.best['idea'] or ui.MAIN_IDEA} ({p.best['commit']})"
-            t.add_row(p.profile, str(p.rows), str(p.ok), f"[red]{p.crash}[/red]" if p.crash else "0", ui.cell(p.start, ".4f"),
-                      "" if p.champion is None else f"{p.champion:.4f} ({p.champion_rows})", gain, best,
-                      ui.cell(p.threshold, ".4f") or "[dim]uncalibrated[/dim]")
+            best = (
+                ""
+                if p.best is None
+                else f"{p.best[record.value]:.4f} {p.best['idea'] or ui.MAIN_IDEA} ({p.best['commit']})"
+            )
+            t.add_row(
+                p.profile,
+                str(p.rows),
+                str(p.ok),
+                f"[red]{p.crash}[/red]" if p.crash else "0",
+                ui.cell(p.start, ".4f"),
+                "" if p.champion is None else f"{p.champion:.4f} ({p.champion_rows})",
+                gain,
+                best,
+                ui.cell(p.threshold, ".4f") or "[dim]uncalibrated[/dim]",
+            )
         last = ui.rows_table(record, record.last(LAST_RESULTS), f"last {min(LAST_RESULTS, record.height)} results")
         sections.append(ui.panel(Group(t, "", last), f"Results ({record.height} rows, {record.metric.describe()})"))
     else:
@@ -170,20 +211,21 @@ def render(state: State) -> list[RenderableType]:
         sections.append(ui.panel("\n".join(f"• {h}" for h in state.journal), "Research journal (latest)"))
     if state.queue_panel is not None:
         sections.append(ui.panel(state.queue_panel, "Queue"))
-    for w in state.warnings:
-        sections.append(Text(f"warning: {w}", style="yellow"))
+    for warning in state.warnings:
+        sections.append(Text(f"warning: {warning}", style="yellow"))
     sections.append(Text(f"Next: {next_step(state)}", style="bold"))
     return sections
 
 
 def brief(state: State) -> str:
     """A few lines for the agent: where things stand and the next step."""
-    lines = [f"autoresearch status: {len(state.ideas)} of {state.config.ideate_below} ideas, {len(state.worktrees)} worktree(s), "
-             f"{state.record.height} result rows ({state.record.metric.describe()})"]
+    lines = [
+        f"autoresearch status: {len(state.ideas)} of {state.config.ideate_below} ideas, {len(state.worktrees)} worktree(s), "
+        f"{state.record.height} result rows ({state.record.metric.describe()})"
+    ]
     for p in state.profiles:
         champion = "no rows" if p.champion is None else f"{p.champion:.4f} over {p.champion_rows} row(s)"
         threshold = "uncalibrated" if p.threshold is None else f"{p.threshold:.4f}"
         lines.append(f"profile {p.profile}: main's code {champion}; noise threshold {threshold}")
     lines.append(f"Next: {next_step(state)}")
     return "\n".join(lines)
-

@@ -28,7 +28,10 @@ def compile_patterns(patterns: tuple[str, ...]) -> pathspec.PathSpec:
 
 def git_pathspecs(patterns: tuple[str, ...]) -> list[str]:
     """The patterns as git pathspecs with the same meaning (for git log/diff over the whole repository)."""
-    return [f":(top,exclude,glob){p[1:].lstrip('/')}" if p.startswith("!") else f":(top,glob){p.lstrip('/')}" for p in patterns]
+    return [
+        f":(top,exclude,glob){p[1:].lstrip('/')}" if p.startswith("!") else f":(top,glob){p.lstrip('/')}"
+        for p in patterns
+    ]
 
 
 def _clean(rel: str) -> str:

@@ -24,8 +24,16 @@ if TYPE_CHECKING:
 MAIN_IDEA = "(main)"
 """How a row with no idea is shown: it ran on the main branch."""
 DESCRIPTION_WIDTH = 48
-VERDICT_STYLE = {"better": "green", "worse": "red", "within-noise": "yellow", "baseline": "cyan", "uncalibrated": "dim", "no-parent-rows": "dim"}
+VERDICT_STYLE = {
+    "better": "green",
+    "worse": "red",
+    "within-noise": "yellow",
+    "baseline": "cyan",
+    "uncalibrated": "dim",
+    "no-parent-rows": "dim",
+}
 STATE_STYLE = {"proposed": "", "implementing": "yellow", "done": "green", "kept": "bold green", "rejected": "dim"}
+
 
 def console() -> Console:
     """The console; piped output (an agent's tool call) gets 160 columns instead of wrapping at 80."""

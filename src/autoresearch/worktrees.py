@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,13 +67,17 @@ def new_worktree(project: Project, config: Config, slug: str) -> NewWorktree:
     folder = project.worktrees / slug
     rel = folder.relative_to(root)
     if not repo.rev_exists(root, f"refs/heads/{main}"):
-        raise UserError(f"the main branch {main!r} does not exist in {root}; commit on it first, or set [tool.autoresearch] main_branch")
+        raise UserError(
+            f"the main branch {main!r} does not exist in {root}; commit on it first, or set [tool.autoresearch] main_branch"
+        )
     if repo.rev_exists(root, f"refs/heads/{branch}"):
         raise UserError(
             f"branch {branch} exists already; remove it with `just wt-rm {slug} --delete-branch` (its worktree too, if any) or pick another slug"
         )
     if folder.exists():
-        raise UserError(f"{rel} exists already; remove it with `just wt-rm {slug}` (or delete the folder), or pick another slug")
+        raise UserError(
+            f"{rel} exists already; remove it with `just wt-rm {slug}` (or delete the folder), or pick another slug"
+        )
     repo.git(root, "worktree", "add", "-q", str(folder), "-b", branch, main)
     ideas.set_field(project, slug, "status", "implementing")
     return NewWorktree(slug, branch, folder, main, repo.resolve(root, main) or "")
@@ -113,7 +117,16 @@ def list_worktrees(project: Project, config: Config, with_results: bool = True) 
         fork = repo.merge_base(root, main, wt.head) if has_main else None
         behind = bool(fork) and fingerprints.code_hash_at(root, fork, config) != champion  # type: ignore[arg-type]
         infos.append(
-            WorktreeInfo(wt.path.name, wt.branch or "(detached)", wt.path, False if missing else repo.dirty(wt.path), ahead, behind, last.get(wt.path.name), missing)
+            WorktreeInfo(
+                wt.path.name,
+                wt.branch or "(detached)",
+                wt.path,
+                False if missing else repo.dirty(wt.path),
+                ahead,
+                behind,
+                last.get(wt.path.name),
+                missing,
+            )
         )
     return sorted(infos, key=lambda w: w.slug)
 
@@ -129,7 +142,9 @@ class Removed:
     """where log files left in the worktree went"""
 
 
-def remove_worktree(project: Project, config: Config, slug: str, delete_branch: bool = False, force: bool = False) -> Removed:
+def remove_worktree(
+    project: Project, config: Config, slug: str, delete_branch: bool = False, force: bool = False
+) -> Removed:
     """Remove 5_worktrees/{slug}; keep exp/{slug} unless `delete_branch` (a force delete: unmerged is normal)."""
     from autoresearch.ideas import check_slug
 
@@ -144,7 +159,9 @@ def remove_worktree(project: Project, config: Config, slug: str, delete_branch: 
     if project.checkout.resolve() == tree.path.resolve():
         raise UserError(f"you are inside {rel}; cd to the root checkout ({root}) and run this again")
     if tree.dirty and not force:
-        raise UserError(f"{rel} has uncommitted changes; commit them on {tree.branch} (`git -C {rel} commit -am ...`), or pass --force to discard them")
+        raise UserError(
+            f"{rel} has uncommitted changes; commit them on {tree.branch} (`git -C {rel} commit -am ...`), or pass --force to discard them"
+        )
     logs = None if tree.missing else _save_logs(project, tree.path, slug)
     if tree.missing:
         repo.git(root, "worktree", "prune")
@@ -163,7 +180,7 @@ def _save_logs(project: Project, folder: Path, slug: str) -> Path | None:
     logs = [folder / rel for rel in untracked if rel.endswith(".log")]
     if not logs:
         return None
-    target = project.runs / f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}_{slug}_worktree-logs"
+    target = project.runs / f"{datetime.now(UTC):%Y%m%d-%H%M%S}_{slug}_worktree-logs"
     target.mkdir(parents=True, exist_ok=True)
     for path in logs:
         shutil.move(str(path), target / path.relative_to(folder).as_posix().replace("/", "__"))

@@ -55,7 +55,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("AUTORESEARCH_CACHE", Path.home() / ".cache" / "autoresearch"))
 
 
-def load_corpus(source: str, seed: int, train_bytes: int, val_docs: int, doc_len: int, root: Path | None = None) -> Corpus:
+def load_corpus(
+    source: str, seed: int, train_bytes: int, val_docs: int, doc_len: int, root: Path | None = None
+) -> Corpus:
     if source == "synthetic":
         return _synthetic(seed, train_bytes, val_docs, doc_len)
     if source.startswith("text:"):
@@ -74,18 +76,26 @@ def load_corpus(source: str, seed: int, train_bytes: int, val_docs: int, doc_len
 def text_files(spec: str, root: Path) -> tuple[list[Path], str]:
     """The files of a `text:` source, sorted, and a note on what a folder held besides .txt/.md ('' if nothing)."""
     if not spec.strip():
-        raise UserError("data source 'text:' has no path; give a file, a folder or a glob, e.g. text:corpus/ (DATA in eval.py)")
+        raise UserError(
+            "data source 'text:' has no path; give a file, a folder or a glob, e.g. text:corpus/ (DATA in eval.py)"
+        )
     path = Path(spec).expanduser()
     path = path if path.is_absolute() else root / path
     if glob.has_magic(str(path)):
         files = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
         if not files:
-            raise UserError(f"text:{spec}: the glob matches no file (relative paths are relative to the root checkout {root})")
+            raise UserError(
+                f"text:{spec}: the glob matches no file (relative paths are relative to the root checkout {root})"
+            )
         return files, ""
     if path.is_file():
         return [path], ""
     if path.is_dir():
-        everything = sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        everything = sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
         files = [p for p in everything if p.suffix in TEXT_SUFFIXES]
         others = sorted({p.suffix or p.name for p in everything if p.suffix not in TEXT_SUFFIXES})
         if not files:
@@ -93,7 +103,11 @@ def text_files(spec: str, root: Path) -> tuple[list[Path], str]:
                 f"text:{spec}: the folder has no .txt or .md files ({len(everything)} others: {', '.join(others[:5])}); "
                 f"name the files with a glob, e.g. text:{spec.rstrip('/')}/**/*{others[0] if others else '.txt'}"
             )
-        skipped = f"{len(everything) - len(files)} other files ({', '.join(others[:5])})" if len(everything) > len(files) else ""
+        skipped = (
+            f"{len(everything) - len(files)} other files ({', '.join(others[:5])})"
+            if len(everything) > len(files)
+            else ""
+        )
         return files, skipped
     raise UserError(f"text:{spec}: no such file or folder ({path}; relative paths are relative to the root checkout)")
 
@@ -109,7 +123,7 @@ def _cached(key: dict, build: Callable[[], dict[str, np.ndarray]]) -> dict[str, 
     arrays = build()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as its bool flag
     os.replace(tmp, path)  # atomic: a concurrent or killed build never leaves a torn cache file
     return arrays
 
@@ -138,12 +152,16 @@ def _read_hub(name: str) -> bytes:
     return "\n\n".join(ds["text"]).encode()
 
 
-def _split_text(source: str, data: bytes, val_docs: int, doc_len: int, train_bytes: int, note: str, files: tuple[Path, ...]) -> Corpus:
+def _split_text(
+    source: str, data: bytes, val_docs: int, doc_len: int, train_bytes: int, note: str, files: tuple[Path, ...]
+) -> Corpus:
     """The last val_docs * doc_len bytes are the validation documents; the rest is training."""
     arr = np.frombuffer(data, dtype=np.uint8)
     n_val = val_docs * doc_len
     if len(arr) < 2 * n_val:
-        raise UserError(f"{source}: {len(arr):,} bytes is too small; need at least {2 * n_val:,} (twice the validation set of {val_docs} x {doc_len} bytes)")
+        raise UserError(
+            f"{source}: {len(arr):,} bytes is too small; need at least {2 * n_val:,} (twice the validation set of {val_docs} x {doc_len} bytes)"
+        )
     train = arr[:-n_val].copy()
     if len(train) < train_bytes:
         note += f"; warning: the {len(train):,} training bytes are fewer than the budget's {train_bytes:,}: each is seen about {train_bytes / len(train):.1f} times"

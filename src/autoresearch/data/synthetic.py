@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -174,7 +175,7 @@ def _class_grammar(rng: np.random.Generator, n_classes: int) -> tuple[np.ndarray
     cycle = rng.permutation(n_classes)
     transitions = np.zeros((n_classes, n_classes))
     for i, c in enumerate(cycle):
-        n_random = min(n_classes, rng.integers(SUCCESSORS[0], SUCCESSORS[1] + 1))
+        n_random = min(n_classes, int(rng.integers(SUCCESSORS[0], SUCCESSORS[1] + 1)))
         successors = {cycle[(i + 1) % n_classes], *rng.choice(n_classes, size=n_random, replace=False)}
         transitions[c, sorted(successors)] = rng.dirichlet(np.ones(len(successors)) * 2.0)
     start_probs = rng.dirichlet(np.ones(n_classes) * 0.5)
@@ -311,10 +312,10 @@ def _alias_table(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     small = [k for k in range(n) if scaled[k] < 1.0]
     large = [k for k in range(n) if scaled[k] >= 1.0]
     while small and large:
-        s, l = small.pop(), large.pop()
-        keep[s], alias[s] = scaled[s], l
-        scaled[l] -= 1.0 - scaled[s]
-        (small if scaled[l] < 1.0 else large).append(l)
+        s, big = small.pop(), large.pop()
+        keep[s], alias[s] = scaled[s], big
+        scaled[big] -= 1.0 - scaled[s]
+        (small if scaled[big] < 1.0 else large).append(big)
     return keep, alias
 
 
@@ -430,7 +431,7 @@ def bayes_bits(grammar: Grammar, docs: np.ndarray) -> np.ndarray:
     bits = np.full(docs.shape, np.inf)
     belief = np.broadcast_to(g.start_probs / g.n_topics, (len(docs), g.n_topics, g.n_classes)).copy()
     bounds = np.searchsorted(occ.step, np.arange(occ.step.max(initial=-1) + 2))
-    for sl in (slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])):  # the k-th token of every document
+    for sl in (slice(a, b) for a, b in itertools.pairwise(bounds)):  # the k-th token of every document
         doc = occ.doc[sl]
         mass = np.einsum("nlk,nk->nl", _prefix_masses(g, occ, sl), belief[doc].reshape(len(doc), -1))
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -17,10 +17,30 @@ if TYPE_CHECKING:
     from autoresearch.metric import Metric
 
 _WHERE = {
-    "Budget": "budget", "Profile": "budget", "TrainData": "child", "Crash": "parent", "RemoteModel": "parent",
-    "Run": "parent", "Trial": "parent", "start": "parent", "Examples": "samplers", "Windows": "samplers",
+    "Budget": "budget",
+    "Profile": "budget",
+    "TrainData": "child",
+    "Crash": "parent",
+    "RemoteModel": "parent",
+    "Run": "parent",
+    "Trial": "parent",
+    "start": "parent",
+    "Examples": "samplers",
+    "Windows": "samplers",
 }
-__all__ = [*_WHERE, "Metric"]
+__all__ = [
+    "Budget",
+    "Crash",
+    "Examples",
+    "Metric",
+    "Profile",
+    "RemoteModel",
+    "Run",
+    "TrainData",
+    "Trial",
+    "Windows",
+    "start",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -13,6 +13,7 @@ the eval process checks and scores itself. train.py sees two objects:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -92,7 +93,11 @@ def _peak_cuda_gb() -> float | None:
 def _model_facts(model: Any) -> dict[str, Any]:
     params = sum(p.numel() for p in model.parameters()) if hasattr(model, "parameters") else None
     flops = getattr(model, "flops_per_token", None)
-    return {"params": params, "flops_per_token": float(flops()) if callable(flops) else None, "cuda_peak_gb": _peak_cuda_gb()}
+    return {
+        "params": params,
+        "flops_per_token": float(flops()) if callable(flops) else None,
+        "cuda_peak_gb": _peak_cuda_gb(),
+    }
 
 
 def _predict(model: Any, budget: Budget, x: np.ndarray) -> Any:
@@ -122,7 +127,9 @@ def serve(channel: Channel, start: dict[str, Any], hello: dict[str, Any]) -> Non
     data = TrainData(channel, budget)
     model = train.train(data, budget, int(start["seed"]))
     if not callable(model):
-        raise TypeError(f"train.train returned {type(model).__name__}, not a model: return something that maps inputs to outputs")
+        raise TypeError(
+            f"train.train returned {type(model).__name__}, not a model: return something that maps inputs to outputs"
+        )
     channel.send({"op": "trained", **_model_facts(model)})
     inputs: Buffer | None = None
     outputs: Buffer | None = None
@@ -141,7 +148,9 @@ def serve(channel: Channel, start: dict[str, Any], hello: dict[str, Any]) -> Non
         shape = list(getattr(result, "shape", ()))
         out = ArraySpec.from_json(message["out"])
         if shape != list(out.shape) or not hasattr(result, "float"):
-            channel.send({"op": "outputs", "shape": shape, "dtype": str(getattr(result, "dtype", type(result).__name__))})
+            channel.send(
+                {"op": "outputs", "shape": shape, "dtype": str(getattr(result, "dtype", type(result).__name__))}
+            )
             continue
         outputs.view(out)[...] = result.detach().float().cpu().numpy()
         channel.send({"op": "outputs", "shape": shape, "dtype": str(result.dtype), "cuda_peak_gb": _peak_cuda_gb()})
@@ -178,11 +187,16 @@ def main(fd: int, parent: int) -> int:
         sys.stderr.flush()
         kind = type(e).__name__
         message = str(e) if not isinstance(e, SystemExit) else f"train.py called exit({e.code})"
-        try:
-            channel.send({"op": "error", "type": kind, "message": message[:4000], "where": _where(tb, start["checkout"]),
-                          "permission": isinstance(e, PermissionError)})
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):
+            channel.send(
+                {
+                    "op": "error",
+                    "type": kind,
+                    "message": message[:4000],
+                    "where": _where(tb, start["checkout"]),
+                    "permission": isinstance(e, PermissionError),
+                }
+            )
         return 1
     return 0
 

@@ -18,6 +18,7 @@ any of that.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -31,19 +32,28 @@ import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
 import numpy as np
 
 from autoresearch import fingerprints, repo, results, signing, stats
-from autoresearch.data import cache_dir
 from autoresearch.config import Config
+from autoresearch.data import cache_dir
 from autoresearch.errors import UserError
 from autoresearch.evaluate import machine, runfolder, sandbox
 from autoresearch.evaluate.budget import Budget, Profile
-from autoresearch.evaluate.channel import ArraySpec, Buffer, Channel, ChannelClosed, ChannelTimeout, ProtocolError, needed, pair
+from autoresearch.evaluate.channel import (
+    ArraySpec,
+    Buffer,
+    Channel,
+    ChannelClosed,
+    ChannelTimeout,
+    ProtocolError,
+    needed,
+    pair,
+)
 from autoresearch.evaluate.samplers import Dispenser, Sampler
 from autoresearch.evaluate.summary import print_summary
 from autoresearch.metric import Metric
@@ -54,7 +64,16 @@ MAX_BATCH = 1 << 24
 STARTUP_SECONDS = 300.0
 """How long the training process may take to start (import torch, confine itself, import train.py): a busy
 machine makes imports slow, and the budget's cap counts training only."""
-RECORD_NAMES = ("results.tsv", "RESEARCH_JOURNAL.md", ".autoresearch", ".git", "1_ideas", "9_reports", "5_worktrees", "7_runs")
+RECORD_NAMES = (
+    "results.tsv",
+    "RESEARCH_JOURNAL.md",
+    ".autoresearch",
+    ".git",
+    "1_ideas",
+    "9_reports",
+    "5_worktrees",
+    "7_runs",
+)
 JOURNALS = ("RESEARCH_JOURNAL.md", "meta_journal.md", "human_journal.md")
 """What the training process may not read in its checkout, besides the journals and the data files eval.py names."""
 CHILD_ENV = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES", "TZ")
@@ -100,7 +119,9 @@ def _fail(message: str) -> SystemExit:
     return SystemExit(f"eval.py: {message}")
 
 
-def start(metric: Metric, profiles: dict[str, Profile], argv: list[str] | None = None, default: str | None = None) -> Run:
+def start(
+    metric: Metric, profiles: dict[str, Profile], argv: list[str] | None = None, default: str | None = None
+) -> Run:
     """Parse the command line and check everything that can be checked before training.
 
     The profile is --profile, else `default`, else cuda when a GPU is visible (and eval.py has one), else cpu."""
@@ -148,13 +169,18 @@ def _gpu_visible() -> bool:
     """A quick look for a GPU (nvidia-smi), to pick the default profile without importing torch first."""
     import shutil
 
-    return shutil.which("nvidia-smi") is not None and subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0
+    return (
+        shutil.which("nvidia-smi") is not None
+        and subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0
+    )
 
 
 class Run:
     """One invocation of eval.py: its arguments, the code's lineage, and its trials."""
 
-    def __init__(self, metric: Metric, profile: Profile, args: EvalArgs, project: Project, config: Config, started: float):
+    def __init__(
+        self, metric: Metric, profile: Profile, args: EvalArgs, project: Project, config: Config, started: float
+    ):
         self.metric, self.profile, self.args, self.project, self.config = metric, profile, args, project, config
         self.clock = started
         checkout, main = project.checkout, config.main_branch
@@ -290,7 +316,11 @@ class Trial:
         code = fingerprints.code_files(repo.checkout_files(run.project.checkout), run.config)
         (self.folder / "diff.patch").write_text(runfolder.code_diff(run.project.checkout, run.parent_commit, code))
         if not run.args.verbose:
-            print(f"eval: seed {self.seed}, profile {run.profile.name}: training; the log is in {self._rel(self.folder / 'log.txt')} (--verbose shows it live)", file=sys.stderr, flush=True)
+            print(
+                f"eval: seed {self.seed}, profile {run.profile.name}: training; the log is in {self._rel(self.folder / 'log.txt')} (--verbose shows it live)",
+                file=sys.stderr,
+                flush=True,
+            )
         return self
 
     def _rel(self, path: Path) -> str:
@@ -308,7 +338,10 @@ class Trial:
         """Start the confined training process and serve it batches until it has trained; the model handle."""
         run = self.run
         if sampler.unit != run.profile.unit:
-            raise Crash("exception", f"eval.py: profile {run.profile.name} counts {run.profile.unit} but the sampler hands out {sampler.unit}")
+            raise Crash(
+                "exception",
+                f"eval.py: profile {run.profile.name} counts {run.profile.unit} but the sampler hands out {sampler.unit}",
+            )
         self.budget = budget = run.profile.for_run(run.args.budget, spec)
         runfolder.write_json(self.folder, "budget.json", {"profile": run.profile.__dict__, "budget": budget.to_json()})
         self._spawn(budget)
@@ -364,21 +397,41 @@ class Trial:
     def _spawn(self, budget: Budget) -> None:
         run = self.run
         self.scratch = Path(tempfile.mkdtemp(prefix="autoresearch-train-"))
-        hidden = [*run.denied, *toolkit_only_runtime(), *[place / "src" / "autoresearch" / name for place in (run.project.checkout, run.project.root) for name in ("data", "problems", "examples")]]
+        hidden = [
+            *run.denied,
+            *toolkit_only_runtime(),
+            *[
+                place / "src" / "autoresearch" / name
+                for place in (run.project.checkout, run.project.root)
+                for name in ("data", "problems", "examples")
+            ],
+        ]
         read, listable = readable([run.project.checkout, *sandbox.default_read_paths()], hidden)
         env = {k: os.environ[k] for k in CHILD_ENV if k in os.environ}
         scratch = str(self.scratch)
         env |= {
-            "HOME": scratch, "TMPDIR": scratch, "AUTORESEARCH_SCRATCH": scratch, "XDG_CACHE_HOME": scratch,
-            "TORCHINDUCTOR_CACHE_DIR": f"{scratch}/inductor", "TRITON_CACHE_DIR": f"{scratch}/triton", "MPLCONFIGDIR": scratch,
-            "OMP_NUM_THREADS": str(self.threads), "MKL_NUM_THREADS": str(self.threads), "PYTHONUNBUFFERED": "1",
+            "HOME": scratch,
+            "TMPDIR": scratch,
+            "AUTORESEARCH_SCRATCH": scratch,
+            "XDG_CACHE_HOME": scratch,
+            "TORCHINDUCTOR_CACHE_DIR": f"{scratch}/inductor",
+            "TRITON_CACHE_DIR": f"{scratch}/triton",
+            "MPLCONFIGDIR": scratch,
+            "OMP_NUM_THREADS": str(self.threads),
+            "MKL_NUM_THREADS": str(self.threads),
+            "PYTHONUNBUFFERED": "1",
         }
         channel, theirs = pair()
         self.channel = channel
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-m", "autoresearch.evaluate.child", str(theirs.fileno()), str(os.getpid())],
-            pass_fds=[theirs.fileno()], env=env, cwd=scratch, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            pass_fds=[theirs.fileno()],
+            env=env,
+            cwd=scratch,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         theirs.close()
         self.tee = threading.Thread(target=self._copy_log, daemon=True)
@@ -386,15 +439,24 @@ class Trial:
         journals = [place / name for place in {run.project.root, run.project.checkout} for name in JOURNALS]
         protect = [*hidden, *journals, signing.key_dir(), cache_dir()]
         sandbox.check_protected(read, [self.scratch], protect)
-        channel.send({
-            "op": "start", "checkout": str(run.project.checkout), "budget": budget.to_json(), "seed": self.seed,
-            "threads": self.threads, "read": [str(p) for p in read], "write": [scratch], "protect": [str(p) for p in protect],
-            "listable": [str(p) for p in listable],
-        })
+        channel.send(
+            {
+                "op": "start",
+                "checkout": str(run.project.checkout),
+                "budget": budget.to_json(),
+                "seed": self.seed,
+                "threads": self.threads,
+                "read": [str(p) for p in read],
+                "write": [scratch],
+                "protect": [str(p) for p in protect],
+                "listable": [str(p) for p in listable],
+            }
+        )
 
     def _copy_log(self) -> None:
         assert self.process is not None and self.process.stdout is not None and self.log is not None
-        for chunk in iter(lambda: self.process.stdout.read1(65536), b""):  # type: ignore[union-attr]
+        fd = self.process.stdout.fileno()
+        for chunk in iter(lambda: os.read(fd, 65536), b""):
             self.log.write(chunk)
             self.log.flush()
             if self.run.args.verbose:
@@ -420,7 +482,11 @@ class Trial:
         self._kill()
         cap = self.budget.cap_seconds
         limit = max(cap, STARTUP_SECONDS) if phase == "starting" else cap
-        what = f"training passed the {cap:.0f} s wall-clock cap of profile {self.budget.profile}" if phase == "training" else f"the training process was still {phase} after {limit:.0f} s"
+        what = (
+            f"training passed the {cap:.0f} s wall-clock cap of profile {self.budget.profile}"
+            if phase == "training"
+            else f"the training process was still {phase} after {limit:.0f} s"
+        )
         return Crash(
             "timeout",
             f"{what}; at the cap: {busy}, and it had {self.threads} thread(s) ({self.threads_why}). If the machine was busy, "
@@ -434,8 +500,16 @@ class Trial:
         except subprocess.TimeoutExpired:
             self._kill()
             code = self.process.wait()
-        how = f"was killed by {signal.Signals(-code).name}" + (" (often: out of memory)" if code == -signal.SIGKILL else "") if code < 0 else f"exited with code {code}"
-        return Crash("exception", f"the training process {how} while {phase}, without a word; its output is in {self._rel(self.folder / 'log.txt')}")
+        how = (
+            f"was killed by {signal.Signals(-code).name}"
+            + (" (often: out of memory)" if code == -signal.SIGKILL else "")
+            if code < 0
+            else f"exited with code {code}"
+        )
+        return Crash(
+            "exception",
+            f"the training process {how} while {phase}, without a word; its output is in {self._rel(self.folder / 'log.txt')}",
+        )
 
     def _child_error(self, message: dict[str, Any]) -> Crash:
         kind, text, where = str(message.get("type")), str(message.get("message")), str(message.get("where") or "")
@@ -452,10 +526,8 @@ class Trial:
 
     def _kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.process.wait()
 
     # ------------------------------------------------------------------------------ scoring
@@ -502,7 +574,11 @@ class Trial:
                 problem = f"the row was NOT written: {e}"
         figures = self._figures(row, message, written, problem)
         runfolder.write_json(self.folder, "summary.json", figures)
-        runfolder.write_json(self.folder, "environment.json", self.environment | {"load_at_end": machine.load(), "gpu_processes_at_end": machine.gpu_processes()})
+        runfolder.write_json(
+            self.folder,
+            "environment.json",
+            self.environment | {"load_at_end": machine.load(), "gpu_processes_at_end": machine.gpu_processes()},
+        )
         assert self.log is not None
         self.log.close()
         print_summary(figures, self.run.metric.name)
@@ -545,15 +621,14 @@ class Trial:
             return "the FROZEN files (eval.py, the toolkit) changed on disk during the run; `autoresearch check` shows which, and how to restore them"
         size, digest = run.record_state
         if size:
-            with results.lock(run.project.results):
-                with run.project.results.open("rb") as f:
-                    before = f.read(size)
+            with results.lock(run.project.results), run.project.results.open("rb") as f:
+                before = f.read(size)
             if len(before) < size or hashlib.sha256(before).hexdigest() != digest:
                 return "results.tsv was rewritten during the run (evals only ever append to it); `autoresearch check`, then restore it from git"
         return ""
 
     def _row(self, reason: str, memory: float | None) -> dict[str, Any]:
-        run, budget = self.run, self.budget
+        run, _budget = self.run, self.budget
         value = None if reason else self.value
         metric = run.metric
         gap = None if value is None or self.optimum is None else metric.distance(value, self.optimum)
@@ -563,7 +638,7 @@ class Trial:
             "memory_gb": memory,
             "status": "crash" if reason else "ok",
             "description": run.args.description or run.subject,
-            "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
             "branch": run.branch,
             "idea": run.idea,
             "seed": self.seed,
@@ -662,7 +737,10 @@ class RemoteModel:
             values = trial.buffers["outputs"].view(out).copy()
             if not np.isfinite(values).all():
                 bad = int(np.argwhere(~np.isfinite(values))[0][0]) + first
-                raise Crash("nan", f"the model's outputs are not finite (NaN or inf) for input row {bad}: the model diverged or overflows")
+                raise Crash(
+                    "nan",
+                    f"the model's outputs are not finite (NaN or inf) for input row {bad}: the model diverged or overflows",
+                )
             yield values
 
 

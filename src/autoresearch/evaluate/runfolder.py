@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from autoresearch import repo
 
 def create(runs: Path, name: str, seed: int) -> Path:
     runs.mkdir(exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     base = f"{stamp}_{re.sub(r'[^A-Za-z0-9._-]+', '-', name).strip('-') or 'run'}_s{seed}"
     for n in range(1000):
         folder = runs / (base if n == 0 else f"{base}-{n}")
@@ -41,7 +41,9 @@ def code_diff(checkout: Path, base: str | None, code_files: list[str]) -> str:
     if base is None:
         return "# no parent commit on main to diff against\n"
     tracked = set(repo.lines(checkout, "ls-files", "-z"))
-    text = repo.run(checkout, "diff", "--no-ext-diff", base, "--", *[f for f in code_files if f in tracked]).stdout.decode(errors="replace")
+    text = repo.run(
+        checkout, "diff", "--no-ext-diff", base, "--", *[f for f in code_files if f in tracked]
+    ).stdout.decode(errors="replace")
     for rel in code_files:
         if rel not in tracked:
             extra = repo.run(checkout, "diff", "--no-index", "--no-ext-diff", "/dev/null", rel, ok=(0, 1))

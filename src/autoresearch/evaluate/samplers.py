@@ -72,7 +72,9 @@ class Examples:
 
     def __init__(self, inputs: np.ndarray, targets: np.ndarray):
         if len(inputs) != len(targets) or len(inputs) == 0:
-            raise ValueError(f"inputs ({len(inputs)}) and targets ({len(targets)}) must be non-empty and of equal length")
+            raise ValueError(
+                f"inputs ({len(inputs)}) and targets ({len(targets)}) must be non-empty and of equal length"
+            )
         self.inputs, self.targets = inputs, targets
 
     def units(self, batch_size: int) -> int:

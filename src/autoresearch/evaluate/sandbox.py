@@ -96,8 +96,18 @@ from autoresearch.errors import UserError
 CHILD_PACKAGES = ("autoresearch", "torch", "numpy", "einops", "jaxtyping", "loguru", "rich")
 SYSTEM_READ_PATHS = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc", "/proc", "/sys", "/opt")
 DEVICE_READ_PATHS = ("/dev/urandom", "/dev/random", "/dev/zero", "/dev/full", "/dev/dri")
-DEVICE_WRITE_GLOBS = ("null", "nvidiactl", "nvidia[0-9]*", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset",
-                      "nvidia-caps/*", "nvidia-caps-imex-channels/*", "kfd", "dri/*")
+DEVICE_WRITE_GLOBS = (
+    "null",
+    "nvidiactl",
+    "nvidia[0-9]*",
+    "nvidia-uvm",
+    "nvidia-uvm-tools",
+    "nvidia-modeset",
+    "nvidia-caps/*",
+    "nvidia-caps-imex-channels/*",
+    "kfd",
+    "dri/*",
+)
 # The Linux release that brought each ABI, for the messages.
 ABI_LINUX = {1: "5.13", 2: "5.19", 3: "6.2", 4: "6.7", 5: "6.10", 6: "6.12", 7: "6.15"}
 
@@ -172,13 +182,17 @@ def unavailable(system: str, err: int | None, release: str) -> Confinement:
     if system != "Linux":
         why = f"no confinement: Landlock is Linux-only and this is {system}"
     elif err == errno.ENOSYS:
-        why = (f"no confinement: kernel {release} has no Landlock "
-               "(needs Linux >= 5.13 built with CONFIG_SECURITY_LANDLOCK)")
+        why = (
+            f"no confinement: kernel {release} has no Landlock "
+            "(needs Linux >= 5.13 built with CONFIG_SECURITY_LANDLOCK)"
+        )
     elif err == errno.EOPNOTSUPP:
         why = f"no confinement: Landlock is disabled on kernel {release} (add landlock to the lsm= boot parameter)"
     elif err == errno.EPERM:
-        why = (f"no confinement: the Landlock syscalls are blocked on kernel {release} (a container's seccomp "
-               "profile; allow landlock_create_ruleset, landlock_add_rule and landlock_restrict_self)")
+        why = (
+            f"no confinement: the Landlock syscalls are blocked on kernel {release} (a container's seccomp "
+            "profile; allow landlock_create_ruleset, landlock_add_rule and landlock_restrict_self)"
+        )
     else:
         raise ValueError(f"unexpected errno {err} from the Landlock version query")
     return Confinement(abi=None, status="none", why=why, network=False, signals=False)
@@ -191,16 +205,28 @@ def probe() -> Confinement:
         return unavailable(system, None, release)
     libc = _libc()
     ctypes.set_errno(0)
-    abi = libc.syscall(ctypes.c_long(_SYS_CREATE_RULESET), None, ctypes.c_size_t(0),
-                       ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    abi = libc.syscall(
+        ctypes.c_long(_SYS_CREATE_RULESET), None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION)
+    )
     if abi < 0:
         return unavailable(system, ctypes.get_errno(), release)
-    return Confinement(abi=abi, status=f"landlock-abi{abi}", network=abi >= 4, signals=abi >= 6,
-                       why=f"Landlock ABI {abi} on kernel {release}: {_covers(abi)}")
+    return Confinement(
+        abi=abi,
+        status=f"landlock-abi{abi}",
+        network=abi >= 4,
+        signals=abi >= 6,
+        why=f"Landlock ABI {abi} on kernel {release}: {_covers(abi)}",
+    )
 
 
-def confine(read: Iterable[Path], write: Iterable[Path], protect: Iterable[Path] = (), *,
-            listable: Iterable[Path] = (), max_abi: int | None = None) -> Confinement:
+def confine(
+    read: Iterable[Path],
+    write: Iterable[Path],
+    protect: Iterable[Path] = (),
+    *,
+    listable: Iterable[Path] = (),
+    max_abi: int | None = None,
+) -> Confinement:
     """Restrict the calling process, and every process it starts later, for good (see the module docstring).
 
     read: files or folders the process may read and execute beneath; write: those it may also write,
@@ -219,28 +245,46 @@ def confine(read: Iterable[Path], write: Iterable[Path], protect: Iterable[Path]
     abi = offer.abi if max_abi is None else min(offer.abi, max_abi)
     threads = len(os.listdir("/proc/self/task"))
     if threads > 1:
-        raise RuntimeError(f"confine() must run before the process starts threads ({threads} running): "
-                           "call it first thing in the child, before importing torch")
+        raise RuntimeError(
+            f"confine() must run before the process starts threads ({threads} running): "
+            "call it first thing in the child, before importing torch"
+        )
     libc = _libc()
     handled = handled_fs(abi)
-    attr = _RulesetAttr(handled_access_fs=handled,
-                        handled_access_net=_NET_BIND_TCP | _NET_CONNECT_TCP if abi >= 4 else 0,
-                        scoped=_SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL if abi >= 6 else 0)
+    attr = _RulesetAttr(
+        handled_access_fs=handled,
+        handled_access_net=_NET_BIND_TCP | _NET_CONNECT_TCP if abi >= 4 else 0,
+        scoped=_SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL if abi >= 6 else 0,
+    )
     size = 8 if abi < 4 else 16 if abi < 6 else 24  # the struct grew a field at ABI 4 and 6
-    ruleset = _syscall(libc, "landlock_create_ruleset", _SYS_CREATE_RULESET,
-                       ctypes.c_void_p(ctypes.addressof(attr)), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    ruleset = _syscall(
+        libc,
+        "landlock_create_ruleset",
+        _SYS_CREATE_RULESET,
+        ctypes.c_void_p(ctypes.addressof(attr)),
+        ctypes.c_size_t(size),
+        ctypes.c_uint32(0),
+    )
     try:
         counts = []
-        for paths, rights in ((read, handled & READ_RIGHTS), (write, handled & ~NEVER_GRANTED), (listable, handled & FS.READ_DIR)):
+        for paths, rights in (
+            (read, handled & READ_RIGHTS),
+            (write, handled & ~NEVER_GRANTED),
+            (listable, handled & FS.READ_DIR),
+        ):
             counts.append(sum(_add_rule(libc, ruleset, Path(p), rights) for p in paths))
         _prctl(libc, _PR_SET_NO_NEW_PRIVS, 1)
         caps = _drop_capabilities(libc)
         _syscall(libc, "landlock_restrict_self", _SYS_RESTRICT_SELF, ctypes.c_long(ruleset), ctypes.c_uint32(0))
     finally:
         os.close(ruleset)
-    return Confinement(abi=abi, status=f"landlock-abi{abi}", network=abi >= 4, signals=abi >= 6,
-                       why=f"Landlock ABI {abi}: read beneath {counts[0]} paths, write beneath {counts[1]}; "
-                           f"{_covers(abi)}; {caps}")
+    return Confinement(
+        abi=abi,
+        status=f"landlock-abi{abi}",
+        network=abi >= 4,
+        signals=abi >= 6,
+        why=f"Landlock ABI {abi}: read beneath {counts[0]} paths, write beneath {counts[1]}; {_covers(abi)}; {caps}",
+    )
 
 
 def check_protected(read: Iterable[Path], write: Iterable[Path], protect: Iterable[Path]) -> None:
@@ -252,8 +296,10 @@ def check_protected(read: Iterable[Path], write: Iterable[Path], protect: Iterab
         secret = Path(secret).resolve()
         for rule in rules:
             if rule == secret or rule in secret.parents:
-                raise UserError(f"sandbox: the allowed path {rule} contains {secret}, which the training process "
-                                f"must not reach; move {secret.name} out of it or allow narrower paths")
+                raise UserError(
+                    f"sandbox: the allowed path {rule} contains {secret}, which the training process "
+                    f"must not reach; move {secret.name} out of it or allow narrower paths"
+                )
 
 
 def harden_parent() -> None:
@@ -287,15 +333,17 @@ def default_read_paths() -> list[Path]:
 def default_write_paths() -> list[Path]:
     """/dev/null and the GPU device files that exist here (CUDA and ROCm), which need write and ioctl."""
     dev = Path("/dev")
-    return _existing_unique([p for pattern in DEVICE_WRITE_GLOBS for p in sorted(dev.glob(pattern))
-                             if not p.is_dir()])
+    return _existing_unique([p for pattern in DEVICE_WRITE_GLOBS for p in sorted(dev.glob(pattern)) if not p.is_dir()])
 
 
 def _covers(abi: int) -> str:
     parts = ["files"]
     parts.append("TCP bind/connect denied" if abi >= 4 else f"TCP not restricted (needs ABI 4, Linux {ABI_LINUX[4]})")
-    parts.append("signals and abstract unix sockets scoped" if abi >= 6
-                 else f"signals and abstract unix sockets not scoped (needs ABI 6, Linux {ABI_LINUX[6]})")
+    parts.append(
+        "signals and abstract unix sockets scoped"
+        if abi >= 6
+        else f"signals and abstract unix sockets not scoped (needs ABI 6, Linux {ABI_LINUX[6]})"
+    )
     if abi < 3:
         parts.append(f"truncate not restricted (needs ABI 3, Linux {ABI_LINUX[3]})")
     if abi < 5:
@@ -312,8 +360,11 @@ def _existing_unique(paths: Iterable[Path | str]) -> list[Path]:
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
-                ("scoped", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
 
 
 class _PathBeneathAttr(ctypes.Structure):
@@ -362,8 +413,15 @@ def _add_rule(libc: ctypes.CDLL, ruleset: int, path: Path, rights: FS) -> int:
         if not stat.S_ISDIR(os.fstat(fd).st_mode):
             rights &= FILE_RIGHTS  # the kernel refuses directory rights on a file (EINVAL)
         attr = _PathBeneathAttr(allowed_access=rights, parent_fd=fd)
-        _syscall(libc, f"landlock_add_rule({path})", _SYS_ADD_RULE, ctypes.c_long(ruleset),
-                 ctypes.c_long(_RULE_PATH_BENEATH), ctypes.c_void_p(ctypes.addressof(attr)), ctypes.c_uint32(0))
+        _syscall(
+            libc,
+            f"landlock_add_rule({path})",
+            _SYS_ADD_RULE,
+            ctypes.c_long(ruleset),
+            ctypes.c_long(_RULE_PATH_BENEATH),
+            ctypes.c_void_p(ctypes.addressof(attr)),
+            ctypes.c_uint32(0),
+        )
     finally:
         os.close(fd)
     return 1

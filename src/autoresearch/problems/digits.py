@@ -48,7 +48,9 @@ def load(seed: int) -> Digits:
     x = (bunch.images / 16.0).astype(np.float32)
     y = bunch.target.astype(np.int64)
     rng = np.random.default_rng(seed)
-    val = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: round(VAL_FRACTION * (y == c).sum())] for c in range(N_CLASSES)])
+    val = np.concatenate(
+        [rng.permutation(np.flatnonzero(y == c))[: round(VAL_FRACTION * (y == c).sum())] for c in range(N_CLASSES)]
+    )
     val.sort()
     train = np.setdiff1d(np.arange(len(y)), val)
     folder = Path(sklearn.datasets.__file__).parent / "data"

@@ -81,7 +81,9 @@ def doc_bits(model: RemoteModel, docs: np.ndarray) -> tuple[float, np.ndarray]:
     """(bits over all scored bytes, bits of each document) of the model on `docs`: bytes 1.. of each."""
     total, per_doc = 0.0, []
     inputs = docs[:, :-1].astype(np.int64)
-    for first, logits in zip(range(0, len(docs), CHUNK), model.predict_chunks(inputs, (docs.shape[1] - 1, VOCAB), CHUNK)):
+    for first, logits in zip(
+        range(0, len(docs), CHUNK), model.predict_chunks(inputs, (docs.shape[1] - 1, VOCAB), CHUNK)
+    ):
         chunk_total, chunk_docs = _logits_bits(logits, docs[first : first + CHUNK])
         total += chunk_total
         per_doc.append(chunk_docs)
@@ -146,9 +148,15 @@ def check_fresh(model: RemoteModel, data: LMData, bits: tuple[float, np.ndarray]
     excess_split = (bits[1] - data.corpus.floor_bits[:, 1:].sum(axis=1)) / per_doc_bytes
     excess_fresh = (fresh_bits - fresh_floor) / per_doc_bytes
     advantage = float(excess_fresh.mean() - excess_split.mean())
-    noise = float(math.sqrt(excess_fresh.var(ddof=1) / len(excess_fresh) + excess_split.var(ddof=1) / len(excess_split)))
+    noise = float(
+        math.sqrt(excess_fresh.var(ddof=1) / len(excess_fresh) + excess_split.var(ddof=1) / len(excess_split))
+    )
     limit = max(FRESH_SIGMAS * noise, trial.threshold or 0.0)
-    trial.extra |= {"fresh_gap": float(excess_fresh.mean()), "split_gap": float(excess_split.mean()), "fresh_limit": limit}
+    trial.extra |= {
+        "fresh_gap": float(excess_fresh.mean()),
+        "split_gap": float(excess_split.mean()),
+        "fresh_limit": limit,
+    }
     if advantage > limit:
         raise Crash(
             "leak",

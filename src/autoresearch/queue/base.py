@@ -16,7 +16,7 @@ import re
 import shutil
 import subprocess
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -147,7 +147,9 @@ def run(args: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(args, capture_output=True, text=True, **kwargs)
     if result.returncode != 0:
         said = (result.stderr.strip() or result.stdout.strip()).splitlines()
-        raise UserError(f"`{' '.join(args[:3])}` failed (exit {result.returncode}): {said[-1] if said else 'no message'}")
+        raise UserError(
+            f"`{' '.join(args[:3])}` failed (exit {result.returncode}): {said[-1] if said else 'no message'}"
+        )
     return result
 
 
@@ -207,5 +209,3 @@ def ignored_dir(path: Path) -> Path:
     if not ignore.exists():
         ignore.write_text("# job output, sockets and ledgers of `autoresearch queue`: not part of the record\n*\n")
     return path
-
-

@@ -33,8 +33,30 @@ if TYPE_CHECKING:
 SLACK = timedelta(seconds=2)
 """Row timestamps have whole seconds and engines' clocks round: widen each job's window this much."""
 SUMMARY_JOBS = 6
-PLAIN_DETAILS = {"", "Success", "Killed", "Queued", "Stashed", "Running", "Paused", "COMPLETED", "CANCELLED", "PENDING", "RUNNING", "SUSPENDED"}
-STATE_STYLE = {"running": "bold cyan", "queued": "yellow", "stashed": "yellow", "paused": "yellow", "done": "green", "failed": "red", "cancelled": "magenta", "unknown": "dim"}
+PLAIN_DETAILS = {
+    "",
+    "Success",
+    "Killed",
+    "Queued",
+    "Stashed",
+    "Running",
+    "Paused",
+    "COMPLETED",
+    "CANCELLED",
+    "PENDING",
+    "RUNNING",
+    "SUSPENDED",
+}
+STATE_STYLE = {
+    "running": "bold cyan",
+    "queued": "yellow",
+    "stashed": "yellow",
+    "paused": "yellow",
+    "done": "green",
+    "failed": "red",
+    "cancelled": "magenta",
+    "unknown": "dim",
+}
 
 
 def make_backend(project: Project, name: str | None = None) -> Backend:
@@ -166,7 +188,9 @@ def match_rows(jobs: list[Job], record: Record, now: datetime | None = None) -> 
         if job.start is None:
             continue
         lo, hi = job.start - SLACK, (job.end or now or datetime.now(job.start.tzinfo)) + SLACK
-        matched[job.id] = [r for r in rows if r["label"] == job.label and r["_time"] is not None and lo <= r["_time"] <= hi]
+        matched[job.id] = [
+            r for r in rows if r["label"] == job.label and r["_time"] is not None and lo <= r["_time"] <= hi
+        ]
     return matched
 
 
@@ -217,17 +241,26 @@ def jobs_table(jobs: list[Job], rows: dict[str, list[dict[str, Any]]], metric: s
     from autoresearch.ui import VERDICT_STYLE
 
     table = Table(show_edge=False, pad_edge=False, expand=False)
-    columns = ("id", "state", "label", "runtime", metric) if compact else (
-        "id", "state", "where", "label", "start", "runtime", metric, "verdict", "command")
+    columns = (
+        ("id", "state", "label", "runtime", metric)
+        if compact
+        else ("id", "state", "where", "label", "start", "runtime", metric, "verdict", "command")
+    )
     for name in columns:
         table.add_column(name, justify="right" if name in ("id", "runtime", metric) else "left", overflow="fold")
     for job in jobs:
         mine = rows.get(job.id, [])
         verdict = mine[-1]["verdict"] if mine and mine[-1]["verdict"] else ""
         cells = {
-            "id": job.id, "state": _state(job), "where": escape(job.where), "label": escape(job.label),
-            "start": _when(job.start), "runtime": _duration(job.runtime), metric: escape(observed(mine, metric)),
-            "verdict": f"[{VERDICT_STYLE.get(verdict, '')}]{verdict}[/]" if verdict else "", "command": escape(job.command),
+            "id": job.id,
+            "state": _state(job),
+            "where": escape(job.where),
+            "label": escape(job.label),
+            "start": _when(job.start),
+            "runtime": _duration(job.runtime),
+            metric: escape(observed(mine, metric)),
+            "verdict": f"[{VERDICT_STYLE.get(verdict, '')}]{verdict}[/]" if verdict else "",
+            "command": escape(job.command),
         }
         table.add_row(*(cells[c] for c in columns))
     return table
@@ -293,8 +326,13 @@ def print_review(project: Project, backend_name: str | None) -> None:
         deltas = [d for r in mine if r["status"] == "ok" and r[metric] is not None and (d := _vs_parent(record, r))]
         verdicts = ", ".join(sorted({r["verdict"] for r in mine if r["verdict"]}))
         table.add_row(
-            job.id, _state(job), escape(question), escape(hypothesis), escape(observed(mine, metric) or "no row"),
-            escape("\n".join(deltas)), escape(verdicts),
+            job.id,
+            _state(job),
+            escape(question),
+            escape(hypothesis),
+            escape(observed(mine, metric) or "no row"),
+            escape("\n".join(deltas)),
+            escape(verdicts),
         )
     ui.show(table)
     if pending:

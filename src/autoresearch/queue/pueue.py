@@ -81,8 +81,17 @@ def unwrap(command: str) -> str:
 
 def add_args(command: list[str], label: str, group: str, cuda_visible: str | None, cwd: Path) -> list[str]:
     return [
-        "pueue", "add", "--print-task-id", "--label", label, "--group", group, "--working-directory", str(cwd),
-        "--", wrap(command, label, cuda_visible),
+        "pueue",
+        "add",
+        "--print-task-id",
+        "--label",
+        label,
+        "--group",
+        group,
+        "--working-directory",
+        str(cwd),
+        "--",
+        wrap(command, label, cuda_visible),
     ]
 
 
@@ -93,7 +102,7 @@ def _time(value: str | None) -> datetime | None:
 def _result_word(result: Any) -> str:
     """'Success', 'Killed', {'Failed': 2} -> 'Failed(2)'."""
     if isinstance(result, dict):
-        (name, value), = result.items()
+        ((name, value),) = result.items()
         return f"{name}({value})"
     return str(result)
 
@@ -117,8 +126,15 @@ def task_to_job(task: dict[str, Any], now: datetime | None = None) -> Job:
     if start is not None:
         runtime = ((end or now or datetime.now(start.tzinfo)) - start).total_seconds()
     return Job(
-        id=str(task["id"]), label=task.get("label") or "", state=state, start=start, runtime=runtime,
-        command=unwrap(task["command"]), end=end, detail=detail, where=task.get("group", ""),
+        id=str(task["id"]),
+        label=task.get("label") or "",
+        state=state,
+        start=start,
+        runtime=runtime,
+        command=unwrap(task["command"]),
+        end=end,
+        detail=detail,
+        where=task.get("group", ""),
     )
 
 
@@ -165,7 +181,9 @@ class Pueue(Backend):
                 logger.info(f"pueue: adding group {name} (one job at a time on GPU {k})")
                 run(["pueue", "group", "add", name, "--parallel", "1"])
             elif groups[name].get("parallel_tasks") != 1:
-                logger.info(f"pueue: group {name} ran {groups[name].get('parallel_tasks')} jobs at once; setting it to 1")
+                logger.info(
+                    f"pueue: group {name} ran {groups[name].get('parallel_tasks')} jobs at once; setting it to 1"
+                )
                 run(["pueue", "parallel", "1", "--group", name])
 
     def add(self, command: list[str], label: str, gpu: str, cwd: Path) -> str:
@@ -194,7 +212,9 @@ class Pueue(Backend):
         jobs = {j.id: j for j in self.status()}
         missing = [i for i in job_ids if i not in jobs]
         if missing:
-            raise UserError(f"pueue: no job {', '.join(missing)} of this project; `autoresearch queue status` lists them")
+            raise UserError(
+                f"pueue: no job {', '.join(missing)} of this project; `autoresearch queue status` lists them"
+            )
         ids = job_ids or [i for i, j in jobs.items() if not j.finished]
         if ids:
             run(["pueue", "wait", "--quiet", *ids])

@@ -20,25 +20,42 @@ import shlex
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from autoresearch.errors import UserError
 from autoresearch.config import SlurmSettings
+from autoresearch.errors import UserError
 from autoresearch.queue.base import LABEL_ENV, Backend, Job, append_jsonl, ignored_dir, read_jsonl, run, which
 
 BINARIES = ("sbatch", "scontrol", "scancel", "sacct")
 LEDGER = "jobs.jsonl"
 SACCT_FIELDS = ("JobID", "State", "Start", "End", "ExitCode", "Partition")
 _STATES = {
-    "PENDING": "queued", "CONFIGURING": "queued", "REQUEUED": "queued", "REQUEUE_HOLD": "queued",
-    "REQUEUE_FED": "queued", "RESV_DEL_HOLD": "queued", "SPECIAL_EXIT": "queued",
-    "RUNNING": "running", "COMPLETING": "running", "STAGE_OUT": "running", "SIGNALING": "running", "RESIZING": "running",
-    "SUSPENDED": "paused", "STOPPED": "paused",
-    "COMPLETED": "done", "CANCELLED": "cancelled",
-    "FAILED": "failed", "TIMEOUT": "failed", "NODE_FAIL": "failed", "OUT_OF_MEMORY": "failed",
-    "BOOT_FAIL": "failed", "DEADLINE": "failed", "PREEMPTED": "failed", "REVOKED": "failed",
+    "PENDING": "queued",
+    "CONFIGURING": "queued",
+    "REQUEUED": "queued",
+    "REQUEUE_HOLD": "queued",
+    "REQUEUE_FED": "queued",
+    "RESV_DEL_HOLD": "queued",
+    "SPECIAL_EXIT": "queued",
+    "RUNNING": "running",
+    "COMPLETING": "running",
+    "STAGE_OUT": "running",
+    "SIGNALING": "running",
+    "RESIZING": "running",
+    "SUSPENDED": "paused",
+    "STOPPED": "paused",
+    "COMPLETED": "done",
+    "CANCELLED": "cancelled",
+    "FAILED": "failed",
+    "TIMEOUT": "failed",
+    "NODE_FAIL": "failed",
+    "OUT_OF_MEMORY": "failed",
+    "BOOT_FAIL": "failed",
+    "DEADLINE": "failed",
+    "PREEMPTED": "failed",
+    "REVOKED": "failed",
 }
 
 
@@ -46,10 +63,17 @@ def sbatch_args(
     command: list[str], label: str, settings: SlurmSettings, gpu: str, output: Path, cwd: Path, job_name: str
 ) -> list[str]:
     if gpu not in ("auto", "none"):
-        raise UserError(f"--gpu {gpu}: Slurm assigns the GPUs itself; use --gpu auto (GRES {settings.gres!r}) or --gpu none")
+        raise UserError(
+            f"--gpu {gpu}: Slurm assigns the GPUs itself; use --gpu auto (GRES {settings.gres!r}) or --gpu none"
+        )
     args = [
-        "sbatch", "--parsable", f"--job-name={job_name}", f"--comment={label}",
-        f"--output={output / 'slurm-%j.out'}", f"--chdir={cwd}", "--export=ALL",
+        "sbatch",
+        "--parsable",
+        f"--job-name={job_name}",
+        f"--comment={label}",
+        f"--output={output / 'slurm-%j.out'}",
+        f"--chdir={cwd}",
+        "--export=ALL",
     ]
     if settings.partition:
         args.append(f"--partition={settings.partition}")
@@ -90,8 +114,12 @@ def parse_sacct(text: str) -> dict[str, dict[str, str]]:
             continue  # job steps (12.batch) and anything unexpected
         job_id, state, start, end, exit_code, partition = cells
         jobs[job_id] = {
-            "JobId": job_id, "JobState": state.split()[0] if state else "", "StartTime": start, "EndTime": end,
-            "ExitCode": exit_code, "Partition": partition,
+            "JobId": job_id,
+            "JobState": state.split()[0] if state else "",
+            "StartTime": start,
+            "EndTime": end,
+            "ExitCode": exit_code,
+            "Partition": partition,
         }
     return jobs
 
@@ -116,10 +144,17 @@ def fields_to_job(fields: dict[str, str], record: dict[str, Any], now: datetime 
         detail += f" exit {fields['ExitCode']}"
     runtime = None
     if start is not None:
-        runtime = max(0.0, ((end or now or datetime.now(timezone.utc)) - start).total_seconds())
+        runtime = max(0.0, ((end or now or datetime.now(UTC)) - start).total_seconds())
     return Job(
-        id=record["id"], label=record["label"], state=state, start=start, runtime=runtime,
-        command=record["command"], end=end, detail=detail, where=fields.get("Partition", ""),
+        id=record["id"],
+        label=record["label"],
+        state=state,
+        start=start,
+        runtime=runtime,
+        command=record["command"],
+        end=end,
+        detail=detail,
+        where=fields.get("Partition", ""),
     )
 
 
@@ -152,7 +187,9 @@ class Slurm(Backend):
         return None
 
     def add(self, command: list[str], label: str, gpu: str, cwd: Path) -> str:
-        args = sbatch_args(command, label, self.settings.slurm, gpu, self.output, cwd, f"autoresearch-{self.project.root.name}")
+        args = sbatch_args(
+            command, label, self.settings.slurm, gpu, self.output, cwd, f"autoresearch-{self.project.root.name}"
+        )
         ignored_dir(self.output)
         env = {**os.environ, LABEL_ENV: label}
         if gpu == "none":
@@ -162,9 +199,12 @@ class Slurm(Backend):
         if not job_id.isdigit():
             raise UserError(f"sbatch --parsable printed {out!r}, expected a job id")
         record = {
-            "id": job_id, "label": label, "command": shlex.join(command), "cwd": str(cwd),
+            "id": job_id,
+            "label": label,
+            "command": shlex.join(command),
+            "cwd": str(cwd),
             "output": str(self.output / f"slurm-{job_id}.out"),
-            "submitted": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "submitted": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         self._append(record)
         return job_id
@@ -190,7 +230,9 @@ class Slurm(Backend):
         """Finished jobs from the accounting database (sacct), else from completion logging (sacct -c)."""
         for source in ("-X", "-c"):
             result = subprocess.run(
-                ["sacct", source, "-P", "-n", "-j", ",".join(ids), "-o", ",".join(SACCT_FIELDS)], capture_output=True, text=True
+                ["sacct", source, "-P", "-n", "-j", ",".join(ids), "-o", ",".join(SACCT_FIELDS)],
+                capture_output=True,
+                text=True,
             )
             if result.returncode == 0:
                 return parse_sacct(result.stdout)
@@ -216,7 +258,9 @@ class Slurm(Backend):
         for r in self.records():
             if r["id"] == str(job_id):
                 return r
-        raise UserError(f"slurm: no job {job_id} of this project in {self.ledger}; `autoresearch queue status` lists them")
+        raise UserError(
+            f"slurm: no job {job_id} of this project in {self.ledger}; `autoresearch queue status` lists them"
+        )
 
     def log(self, job_id: str) -> int:
         path = Path(self._record(job_id)["output"])
@@ -248,7 +292,9 @@ class Slurm(Backend):
         jobs = {j.id: j for j in self.status()}
         missing = [i for i in job_ids if i not in jobs]
         if missing:
-            raise UserError(f"slurm: no job {', '.join(missing)} of this project; `autoresearch queue status` lists them")
+            raise UserError(
+                f"slurm: no job {', '.join(missing)} of this project; `autoresearch queue status` lists them"
+            )
         ids = job_ids or [i for i, j in jobs.items() if not j.finished and j.state != "unknown"]
         while True:
             waiting = [jobs[i] for i in ids if not jobs[i].finished and jobs[i].state != "unknown"]

@@ -57,7 +57,13 @@ LEDGER = "tsp.jsonl"
 SOCKET_MAX = 107
 """A unix socket's path holds at most 108 bytes with its terminating NUL (Linux)."""
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_STATES = {"queued": "queued", "allocating": "queued", "running": "running", "finished": "finished", "skipped": "cancelled"}
+_STATES = {
+    "queued": "queued",
+    "allocating": "queued",
+    "running": "running",
+    "finished": "finished",
+    "skipped": "cancelled",
+}
 
 
 def find_tsp() -> str | None:
@@ -125,8 +131,14 @@ def finished_job(record: dict[str, Any], end: dict[str, Any], killed: bool) -> J
     else:
         state, detail = "failed", exit_word or "no exit status"
     return Job(
-        id=record["id"], label=record["label"], state=state, start=start, runtime=end.get("runtime"),
-        command=record["command"], end=stop, detail=detail,
+        id=record["id"],
+        label=record["label"],
+        state=state,
+        start=start,
+        runtime=end.get("runtime"),
+        command=record["command"],
+        end=stop,
+        detail=detail,
     )
 
 
@@ -212,7 +224,9 @@ class TaskSpooler(Backend):
         args = launcher_args(command, gpu, gpus, self.folder, os.environ.get("TMPDIR"))
         env = {"TMPDIR": str(self.folder), LABEL_ENV: label}
         # The first call starts the server: from the queue folder, so its working directory is not a worktree.
-        self._tsp("-S", str(max(1, len(gpus))), env={"TMPDIR": str(self.folder)}, cwd=self.folder, start_new_session=True)
+        self._tsp(
+            "-S", str(max(1, len(gpus))), env={"TMPDIR": str(self.folder)}, cwd=self.folder, start_new_session=True
+        )
         with FileLock(str(self.ledger) + ".add.lock"):  # one job number per job, however many queue at once
             number = str(len(self._records()[0]))
             # The client that queues stays behind to run the job: its own session, so that closing
@@ -220,10 +234,19 @@ class TaskSpooler(Backend):
             out = self._tsp("-L", label, *args, env=env, cwd=cwd, start_new_session=True).stdout.strip()
             if not out.isdigit():
                 raise UserError(f"tsp printed {out!r}, expected a job id")
-            append_jsonl(self.ledger, {
-                "id": number, "tsp": out, "server": self._server(), "label": label, "command": shlex.join(command),
-                "cwd": str(cwd), "gpu": gpu, "queued": datetime.now().astimezone().isoformat(timespec="seconds"),
-            })
+            append_jsonl(
+                self.ledger,
+                {
+                    "id": number,
+                    "tsp": out,
+                    "server": self._server(),
+                    "label": label,
+                    "command": shlex.join(command),
+                    "cwd": str(cwd),
+                    "gpu": gpu,
+                    "queued": datetime.now().astimezone().isoformat(timespec="seconds"),
+                },
+            )
         return number
 
     def _records(self) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
@@ -249,15 +272,26 @@ class TaskSpooler(Backend):
             if "ended" in mine:
                 jobs.append(finished_job(r, mine["ended"], "killed" in mine))
             elif "removed" in mine:
-                jobs.append(Job(id=r["id"], label=r["label"], state="cancelled", start=None, runtime=None,
-                                command=r["command"], detail="removed before it ran"))
+                jobs.append(
+                    Job(
+                        id=r["id"],
+                        label=r["label"],
+                        state="cancelled",
+                        start=None,
+                        runtime=None,
+                        command=r["command"],
+                        detail="removed before it ran",
+                    )
+                )
             else:
                 jobs.append(self._live(r, listed.get(r["tsp"]) if r["server"] == server else None, "killed" in mine))
         return jobs
 
     def _live(self, record: dict[str, Any], word: str | None, killed: bool) -> Job:
         """The Job of a record task-spooler may still hold; `word` is its state in `tsp -l` (None: not listed)."""
-        job = Job(id=record["id"], label=record["label"], state="unknown", start=None, runtime=None, command=record["command"])
+        job = Job(
+            id=record["id"], label=record["label"], state="unknown", start=None, runtime=None, command=record["command"]
+        )
         if word is None:
             job.detail = "task-spooler no longer has it: its server stopped (a reboot?) or the job was cleared"
             return job
@@ -265,10 +299,13 @@ class TaskSpooler(Backend):
         if state == "finished":
             info = parse_info(self._tsp("-i", record["tsp"]).stdout)
             end = {
-                "id": record["id"], "event": "ended", "exit": info.get("exit", ""),
+                "id": record["id"],
+                "event": "ended",
+                "exit": info.get("exit", ""),
                 "start": info["start"].isoformat() if "start" in info else None,
                 "end": info["end"].isoformat() if "end" in info else None,
-                "runtime": info.get("runtime"), "output": self._tsp("-o", record["tsp"]).stdout.strip(),
+                "runtime": info.get("runtime"),
+                "output": self._tsp("-o", record["tsp"]).stdout.strip(),
             }
             append_jsonl(self.ledger, end)  # kept: the server forgets its jobs when it stops
             return finished_job(record, end, killed)
@@ -287,7 +324,9 @@ class TaskSpooler(Backend):
         for r in records:
             if r["id"] == str(job_id):
                 return r, events.get(r["id"], {})
-        raise UserError(f"tsp: no job {job_id} of this project in {self.ledger}; `autoresearch queue status` lists them")
+        raise UserError(
+            f"tsp: no job {job_id} of this project in {self.ledger}; `autoresearch queue status` lists them"
+        )
 
     def _output(self, job: Job) -> Path | None:
         record, events = self._record(job.id)
@@ -307,7 +346,10 @@ class TaskSpooler(Backend):
         else:
             print(f"job {job.id}: its output file is gone ({path or 'task-spooler never made one'})")
         ended = f"{job.state} ({job.detail})" if job.detail else job.state
-        print(f"--- job {job.id}: {ended}" + (f", {job.runtime:.1f} s" if job.finished and job.runtime is not None else ""))
+        print(
+            f"--- job {job.id}: {ended}"
+            + (f", {job.runtime:.1f} s" if job.finished and job.runtime is not None else "")
+        )
         sys.stdout.flush()
         return 0
 
@@ -339,8 +381,12 @@ class TaskSpooler(Backend):
             if not jobs[i].finished and jobs[i].state != "unknown":
                 record, _ = self._record(i)
                 # exits with the job's own status, which status() reads again below
-                subprocess.run([self._binary(), "-w", record["tsp"]], env={**os.environ, "TS_SOCKET": str(self.socket)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                subprocess.run(
+                    [self._binary(), "-w", record["tsp"]],
+                    env={**os.environ, "TS_SOCKET": str(self.socket)},
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
         ended = {j.id: j for j in self.status()}
         return [ended[i] for i in ids]
 

@@ -16,8 +16,8 @@ import sys
 if not sys.flags.isolated:  # nothing in this folder may shadow the toolkit: rerun isolated (python -I)
     os.execv(sys.executable, [sys.executable, "-I", *sys.argv])
 
-from autoresearch.evaluate import Examples, Metric, Profile, start  # noqa: E402
-from autoresearch.problems import digits  # noqa: E402
+from autoresearch.evaluate import Examples, Metric, Profile, start
+from autoresearch.problems import digits
 
 METRIC = Metric("accuracy", "higher")  # share of validation images classified right
 DATA_SEED = 1337  # fixes the train/validation split; never change it mid-project
@@ -35,7 +35,9 @@ def main() -> int:
     run.set_data(data.note, data.val_hash, data.files)  # the trainer may not read the data files
     for trial in run.trials():  # one per seed; whatever fails inside a trial becomes its crash row
         with trial:
-            model = trial.train(Examples(data.train_x, data.train_y), image_shape=digits.IMAGE_SHAPE, n_classes=digits.N_CLASSES)
+            model = trial.train(
+                Examples(data.train_x, data.train_y), image_shape=digits.IMAGE_SHAPE, n_classes=digits.N_CLASSES
+            )
             logits = model.predict(data.val_x, out_shape=(digits.N_CLASSES,), chunk=512)  # the labels stay here
             trial.score(digits.accuracy(logits, data.val_y), optimum=1.0)
     return run.exit_code

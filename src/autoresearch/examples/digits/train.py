@@ -50,7 +50,9 @@ def train(data: TrainData, budget: Budget, seed: int) -> torch.nn.Module:
     with torch.device(budget.device):
         model = ConvNet(ModelConfig(n_classes=budget.spec["n_classes"]))
     opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
-    logger.info(f"ConvNet {model.num_params():,} params; batch {BATCH_SIZE}; budget {budget.max_units or budget.max_seconds} {budget.unit}")
+    logger.info(
+        f"ConvNet {model.num_params():,} params; batch {BATCH_SIZE}; budget {budget.max_units or budget.max_seconds} {budget.unit}"
+    )
     model.train()
     reported, loss_value = 0, math.nan
     while (batch := data.next_batch(BATCH_SIZE)) is not None:
