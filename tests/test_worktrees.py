@@ -123,10 +123,10 @@ def test_list_worktrees_reports_dirty_ahead_and_last_result(project: Path, tree:
     assert worktrees.list_worktrees(*here())[0].dirty
     git(tree, "commit", "-qam", "exp(rotary): tweak")
     append_rows(project, [result_row(idea="rotary", val_bpb=1.9), result_row(idea="rotary", val_bpb=1.8)])
-    (info,) = worktrees.list_worktrees(*here())
+    (info,) = worktrees.list_worktrees(*here(), results.load(*here()))
     assert (info.dirty, info.ahead, info.last_result) == (False, 1, "1.8000 ok (cpu)")
     append_rows(project, [result_row(idea="rotary", status="crash", reason="nan")])
-    assert worktrees.list_worktrees(*here())[0].last_result == "crash: nan (cpu)"
+    assert worktrees.list_worktrees(*here(), results.load(*here()))[0].last_result == "crash: nan (cpu)"
 
 
 def test_list_worktrees_ignores_worktrees_outside_5_worktrees(

@@ -144,7 +144,7 @@ class Cache:
 
     @staticmethod
     def path(project: Project) -> Path:
-        return repo.common_dir(project.root) / "autoresearch" / "audit-cache"
+        return project.git_dir / "autoresearch" / "audit-cache"
 
     @classmethod
     def load(cls, project: Project) -> Cache:

@@ -224,10 +224,10 @@ def worktree_new(slug: Slug) -> int:
 @command("worktree", "list")
 def worktree_list() -> int:
     """Worktrees: slug, branch, clean or dirty, commits ahead of main, last result."""
-    from autoresearch import ui, worktrees
+    from autoresearch import results, ui, worktrees
 
     project, config = _here()
-    trees = worktrees.list_worktrees(project, config)
+    trees = worktrees.list_worktrees(project, config, results.load(project, config))
     if not trees:
         print(f"no worktrees in {project.worktrees.name}/; open one with `just wt SLUG`")
         return 0

@@ -60,6 +60,11 @@ class Project:
         return cls(checkout=checkout, root=_common_dir(checkout).parent)
 
     @property
+    def git_dir(self) -> Path:
+        """The repository's common git folder (the root checkout's .git): state kept out of every checkout."""
+        return _common_dir(self.root)
+
+    @property
     def in_worktree(self) -> bool:
         return self.checkout != self.root
 

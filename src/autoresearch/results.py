@@ -151,15 +151,18 @@ def lock(path: Path):
 
 def append(project: Project, metric: str, row: dict[str, Any]) -> str:
     """Sign and append one row in one write, under the lock, flushed and fsynced; the line written."""
-    from autoresearch.signing import sign
+    from autoresearch import results_cache
+    from autoresearch.signing import project_key, sign_with
 
+    key = project_key(project)
     text = format_cells(row, metric)
-    line = f"{text}\t{sign(project, text)}\n"
+    line = f"{text}\t{sign_with(key, text)}\n"
     path = project.results
     with lock(path):
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            size = os.fstat(fd).st_size
+            before = results_cache.stat_of(fd)
+            size = before[1]
             if size == 0:
                 line = header(metric) + line
             else:
@@ -170,6 +173,7 @@ def append(project: Project, metric: str, row: dict[str, Any]) -> str:
             if os.write(fd, data) != len(data):
                 raise OSError(f"{path}: short write")
             os.fsync(fd)
+            results_cache.appended(project, key, metric, before, results_cache.stat_of(fd))
         finally:
             os.close(fd)
     return line
@@ -197,10 +201,12 @@ class Record:
 
     def ok(self, df: pl.DataFrame | None = None) -> pl.DataFrame:
         """Rows that finished with a number."""
+        return (self.df if df is None else df).filter(self._is_ok())
+
+    def _is_ok(self) -> pl.Expr:
         import polars as pl
 
-        df = self.df if df is None else df
-        return df.filter((pl.col("status") == "ok") & pl.col(self.value).is_not_null())
+        return (pl.col("status") == "ok") & pl.col(self.value).is_not_null()
 
     def experiments(self) -> pl.DataFrame:
         import polars as pl
@@ -211,13 +217,27 @@ class Record:
         """The ok rows of `df` (default: all), best first; ties keep file order."""
         return self.ok(df).sort([self.value, "row"], descending=[self.metric.descending, False])
 
-    def best_per_profile(self) -> pl.DataFrame:
-        """The best ok row of each profile, profiles in order of first appearance."""
+    def best_of(self, groups: list[str]) -> pl.DataFrame:
+        """The best ok row of each group (the earliest of equals), in file order.
+
+        One pass with a window over the groups, not a sort: a million rows take a tenth of a second."""
         import polars as pl
 
-        first = self.df.group_by("profile").agg(pl.col("row").min().alias("_first"))
-        best = self.ranked().unique(subset="profile", keep="first", maintain_order=True)
-        return best.join(first, on="profile").sort("_first").drop("_first")
+        value, ok = pl.col(self.value), self._is_ok()
+        best = value.filter(ok).max() if self.metric.descending else value.filter(ok).min()
+        winners = self.df.filter(ok & (value == best.over(groups)))
+        return winners.unique(subset=groups, keep="first", maintain_order=True)
+
+    def best_per_profile(self) -> pl.DataFrame:
+        """The best ok row of each profile, profiles in order of first appearance."""
+        return self._in_profile_order(self.best_of(["profile"]), ["row"])
+
+    def newest_per_idea(self) -> pl.DataFrame:
+        """The last row of each idea (rows with no idea left out)."""
+        import polars as pl
+
+        idea = pl.col("idea").is_not_null() & (pl.col("idea") != "")
+        return self.df.filter(idea & (pl.col("row") == pl.col("row").filter(idea).max().over("idea")))
 
     def leaderboard(self, by: Literal["row", "idea"] = "row", top: int = 20) -> pl.DataFrame:
         """The top `top` ok rows of each profile, with `rank` (1 = best); by="idea" keeps each idea's best row."""
@@ -227,12 +247,26 @@ class Record:
             raise UserError(f"leaderboard --by is {by!r}, expected 'row' or 'idea'")
         if top < 1:
             raise UserError(f"leaderboard --last is {top}, expected at least 1")
-        first = self.df.group_by("profile").agg(pl.col("row").min().alias("_first"))
-        ranked = self.ranked()
         if by == "idea":
-            ranked = ranked.unique(subset=["profile", "idea"], keep="first", maintain_order=True)
-        ranked = ranked.with_columns(rank=pl.int_range(1, pl.len() + 1).over("profile"))
-        return ranked.filter(pl.col("rank") <= top).join(first, on="profile").sort(["_first", "rank"]).drop("_first")
+            ranked = self._with_rank(self.best_of(["profile", "idea"]))
+        else:  # the order from the few columns it needs, then only the top rows in full
+            narrow = self._with_rank(self.ok(self.df.select("row", "profile", "status", self.value)))
+            ranked = self.df.join(narrow.filter(pl.col("rank") <= top).select("row", "rank"), on="row")
+        return self._in_profile_order(ranked.filter(pl.col("rank") <= top), ["rank"])
+
+    def _with_rank(self, df: pl.DataFrame) -> pl.DataFrame:
+        """`df` best first, with `rank` within its profile (1 = best; ties by file order)."""
+        import polars as pl
+
+        ranked = df.sort([self.value, "row"], descending=[self.metric.descending, False])
+        return ranked.with_columns(rank=pl.int_range(1, pl.len() + 1).over("profile"))
+
+    def _in_profile_order(self, df: pl.DataFrame, then: list[str]) -> pl.DataFrame:
+        """`df` sorted by the file order of each profile's first row, then by `then`."""
+        import polars as pl
+
+        first = self.df.group_by("profile").agg(pl.col("row").min().alias("_first"))
+        return df.join(first, on="profile").sort(["_first", *then]).drop("_first")
 
     def last(self, n: int) -> pl.DataFrame:
         if n < 1:
@@ -275,20 +309,30 @@ def _schema(metric: str) -> dict[str, Any]:
 def load(project: Project, config: Config, missing: Literal["empty", "error"] = "empty") -> Record:
     """The validated rows of the root results.tsv; ResultsError (line, column, fix) when malformed.
 
-    A missing or empty file is no rows (missing="empty") or a ResultsError (missing="error").
+    A missing or empty file is no rows (missing="empty") or a ResultsError (missing="error"). A big
+    file is read through its signed Parquet copy (results_cache).
     """
-    path = project.results
+    from autoresearch import results_cache
+
+    path, metric = project.results, config.metric
     if not path.exists() or path.stat().st_size == 0:
         if missing == "error":
             raise ResultsError(f"{path}: not found; run `just eval` to make the first row")
         return empty(config, path)
-    return read(path, config.metric)
+    head = header(metric.name).encode()
+    df = results_cache.read(project, path, metric.name, head, lambda data, first: _parse(path, metric, data, first))
+    return Record(df, metric, path)
 
 
 def read(path: Path, metric: Metric) -> Record:
+    """The validated rows of results.tsv at `path`, parsed from the text (no copy)."""
+    return Record(_parse(path, metric, path.read_bytes(), 1), metric, path)
+
+
+def _parse(path: Path, metric: Metric, data: bytes, first_row: int) -> pl.DataFrame:
+    """The rows of `data` (the header, then rows numbered from `first_row`), with `row`; ResultsError when malformed."""
     import polars as pl
 
-    data = path.read_bytes()
     names = columns(metric.name)
     first = data.split(b"\n", 1)[0].decode(errors="replace").split("\t")
     if first != list(names):
@@ -300,7 +344,7 @@ def read(path: Path, metric: Metric) -> Record:
         df = pl.read_csv(data, separator="\t", schema=_schema(metric.name), quote_char=None, has_header=True)
     except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError):
         raise _bad_value(path, names, metric.name) from None
-    return Record(df.with_row_index("row", offset=1), metric, path)
+    return df.with_row_index("row", offset=first_row)
 
 
 def _header_error(path: Path, found: list[str], names: tuple[str, ...], metric: str) -> ResultsError:

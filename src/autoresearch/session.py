@@ -71,9 +71,8 @@ def stop_decision(project: Project, config: Config, stdin: str, now: datetime | 
 
 def _deadline(project: Project, run_until: str, session: str, now: datetime) -> datetime:
     """The first `run_until` after the moment this session was first seen stopping (kept in the git dir)."""
-    from autoresearch import repo
 
-    folder = repo.common_dir(project.root) / "autoresearch"
+    folder = project.git_dir / "autoresearch"
     folder.mkdir(exist_ok=True)
     path = folder / f"stop-{''.join(c for c in session if c.isalnum() or c == '-')[:64]}.json"
     if path.exists():

@@ -75,27 +75,32 @@ def gather(project: Project, config: Config) -> State:
     main = config.main_branch
     champion = fingerprints.code_hash_at(project.root, main, config) if repo.rev_exists(project.root, main) else ""
     calibration = stats.load_all_calibrations(project.calibration)
-    profiles = []
-    for name in record.df["profile"].unique(maintain_order=True).to_list():
-        rows = record.df.filter(pl.col("profile") == name)
-        ok = record.ok(rows)
-        mine = record.of_code(champion, name)
-        best = record.ranked(rows)
-        profiles.append(
-            ProfileFigures(
-                name,
-                rows.height,
-                ok.height,
-                rows.filter(pl.col("status") == "crash").height,
-                ok[record.value][0] if ok.height else None,
-                stats.mean(mine[record.value].to_list()) if mine.height else None,
-                mine.height,
-                best.row(0, named=True) if best.height else None,
-                calibration.get(name, {}).get("threshold"),
-            )
+    value, ok = pl.col(record.value), (pl.col("status") == "ok") & pl.col(record.value).is_not_null()
+    narrow = record.df.select("profile", "status", "code", record.value)  # one pass on four columns: fast at 1M rows
+    figures = narrow.group_by("profile", maintain_order=True).agg(
+        rows=pl.len(),
+        ok=ok.sum(),
+        crash=(pl.col("status") == "crash").sum(),
+        start=value.filter(ok).first(),
+        champion=value.filter(ok & (pl.col("code") == champion)),
+    )
+    best = {row["profile"]: row for row in record.best_per_profile().iter_rows(named=True)}
+    profiles = [
+        ProfileFigures(
+            f["profile"],
+            f["rows"],
+            f["ok"],
+            f["crash"],
+            f["start"],
+            stats.mean(f["champion"]) if f["champion"] else None,
+            len(f["champion"]),
+            best.get(f["profile"]),
+            calibration.get(f["profile"], {}).get("threshold"),
         )
-    trees = list_worktrees(project, config)
-    codes = set(record.df["code"].drop_nulls().to_list())
+        for f in figures.iter_rows(named=True)
+    ]
+    trees = list_worktrees(project, config, record)
+    codes = set(record.df["code"].drop_nulls().unique().to_list())
     untried = [t.slug for t in trees if not t.missing and fingerprints.code_hash(t.path, config) not in codes]
     better = record.df.filter((pl.col("verdict") == "better") & (pl.col("code") != champion) & (pl.col("idea") != ""))
     winners = sorted(set(better["idea"].to_list()))

@@ -25,6 +25,7 @@ from autoresearch.errors import UserError
 if TYPE_CHECKING:
     from autoresearch.config import Config
     from autoresearch.paths import Project
+    from autoresearch.results import Record
 
 
 @dataclass(frozen=True)
@@ -83,15 +84,9 @@ def new_worktree(project: Project, config: Config, slug: str) -> NewWorktree:
     return NewWorktree(slug, branch, folder, main, repo.resolve(root, main) or "")
 
 
-def _last_results(project: Project, config: Config) -> dict[str, str]:
-    import polars as pl
-
-    from autoresearch import results
-
-    record = results.load(project, config)
-    newest = record.df.filter(pl.col("idea").is_not_null() & (pl.col("idea") != "")).unique("idea", keep="last")
+def _last_results(record: Record) -> dict[str, str]:
     last = {}
-    for row in newest.iter_rows(named=True):
+    for row in record.newest_per_idea().iter_rows(named=True):
         if row["status"] == "ok":
             last[row["idea"]] = f"{row[record.value]:.4f} ok ({row['profile']})"
         else:
@@ -99,13 +94,13 @@ def _last_results(project: Project, config: Config) -> dict[str, str]:
     return last
 
 
-def list_worktrees(project: Project, config: Config, with_results: bool = True) -> list[WorktreeInfo]:
-    """The worktrees under 5_worktrees/ that git knows, by slug."""
+def list_worktrees(project: Project, config: Config, record: Record | None = None) -> list[WorktreeInfo]:
+    """The worktrees under 5_worktrees/ that git knows, by slug, with the last result of each (from `record`)."""
     from autoresearch import fingerprints
 
     root, main = project.root, config.main_branch
     base = project.worktrees.resolve()
-    last = _last_results(project, config) if with_results else {}
+    last = _last_results(record) if record is not None else {}
     has_main = repo.rev_exists(root, f"refs/heads/{main}")
     champion = fingerprints.code_hash_at(root, main, config) if has_main else ""
     infos = []
@@ -151,7 +146,7 @@ def remove_worktree(
     check_slug(slug)
     root, branch = project.root, branch_of(slug)
     has_branch = repo.rev_exists(root, f"refs/heads/{branch}")
-    tree = next((t for t in list_worktrees(project, config, with_results=False) if t.slug == slug), None)
+    tree = next((t for t in list_worktrees(project, config) if t.slug == slug), None)
     rel = os.path.relpath(project.worktrees / slug, root)
     if tree is None:
         hint = f"; to delete the branch alone: git branch -D {branch}" if has_branch else ""
