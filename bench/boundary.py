@@ -1,6 +1,6 @@
 """Benchmark 3, the process boundary: train.py's tokens/s through the real eval against the same training in-process.
 
-Usage: python bench/boundary.py [--profile cpu] [--tokens N] [--repeats 1] [--threads N]   (or: just bench)
+Usage: python bench/boundary.py [--profile cpu] [--tokens N | --full] [--repeats 3] [--threads N]   (or: just bench)
        python bench/boundary.py --quick                                                (smoke profile, 4,096 tokens)
 
 Issue 11: "the boundary must cost <= 3% of training throughput on the cpu profile". In a throwaway
@@ -12,7 +12,9 @@ project, with the same seed and the same number of CPU threads on both sides, al
 Both clocks include building the model. Also: the eval's overhead (total_seconds - training_seconds)
 and where it goes, and a micro-benchmark of one batch through the channel (a second process asking
 for batches as the training process does) against LocalData in this process, set against a step's
-compute. The share target (issue 8: <= 5%) holds only for the profile's full budget.
+compute. By default each run trains a quarter of the profile's budget, three times a side: one run of
+each differs by up to 9% on this 2-core machine from run to run, which drowns a 3% target. The share
+target (issue 8: <= 5%) holds only for the profile's full budget (--full).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from common import (
 
 TARGET_RATIO = 0.97
 TARGET_SHARE = 5.0
-QUICK = {"profile": "smoke", "tokens": 4096, "micro_steps": 20, "threads": 1}
+QUICK = {"profile": "smoke", "tokens": 4096, "micro_steps": 20, "threads": 1, "repeats": 1}
 
 
 # ------------------------------------------------------------------------------------------- (a) in-process
@@ -224,8 +226,11 @@ def breakdown(phases: dict, wall: float, training: float) -> list[Figure]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="cpu", help="eval.py's budget profile (the 3%% target is for cpu)")
-    parser.add_argument("--tokens", type=int, default=None, help="training budget of each run (default: the profile's)")
-    parser.add_argument("--repeats", type=int, default=1, help="runs of each side, alternating; medians reported")
+    parser.add_argument(
+        "--tokens", type=int, default=None, help="training budget of each run (default: a quarter of the profile's)"
+    )
+    parser.add_argument("--full", action="store_true", help="the profile's full budget (the overhead share's target)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each side, alternating; medians reported")
     parser.add_argument(
         "--threads",
         type=int,
@@ -258,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         root = new_project(Path(tmp) / "proj")
         train = import_train(root)
         batch_size = train.BATCH_SIZES[args.profile]
+        if args.tokens is None and not args.full:
+            args.tokens = load_problem(root, args.profile, None).budget.max_units // 4
         local, remote, phases, wall = [], [], {}, 0.0
         for _ in range(args.repeats):
             local.append(run_local(root, args.profile, args.tokens, args.seed, threads))
@@ -289,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     last = remote[-1]
     training, total = last["training_seconds"], last["total_seconds"]
     share = 100 * (total - training) / total
-    full = args.tokens is None
+    full = args.full
     step_us = 1e6 * median([r["seconds"] / r["steps"] for r in local])
     cost_us = small["channel_us"] - small["local_us"]
     figures = [
