@@ -139,6 +139,19 @@ def test_next_step_keep_a_winner_that_beat_its_parent(ready, result_row):
     assert next_step(ready) == "rotary beat its parent: confirm and merge it with `just keep rotary`"
 
 
+def test_a_win_already_kept_is_not_suggested_again_after_main_moves_on(ready, result_row):
+    """bigram was kept (merged), then another win moved main: bigram's code is no longer main's, but it is done."""
+    parent = champion(ready)
+    tree = worktree(ready, "bigram")
+    commit_change(tree)
+    git(ready, "merge", "-q", "--no-ff", "-m", "keep(bigram)", "exp/bigram")
+    append_rows(ready, [result_row(code="bbbbbbbbbbbb", parent=parent, idea="bigram", verdict="better")])
+    with (ready / "train.py").open("a") as f:
+        f.write("\n# the next kept win\n")
+    git(ready, "commit", "-qam", "keep(next)")
+    assert "just keep bigram" not in next_step(ready)
+
+
 def test_next_step_rate_the_unrated_ideas(ready):
     for slug in ("alpha", "beta", "gamma", "delta"):
         new_idea(ready, slug)

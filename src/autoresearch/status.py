@@ -103,10 +103,12 @@ def gather(project: Project, config: Config) -> State:
     codes = set(record.df["code"].drop_nulls().unique().to_list())
     untried = [t.slug for t in trees if not t.missing and fingerprints.code_hash(t.path, config) not in codes]
     better = record.df.filter((pl.col("verdict") == "better") & (pl.col("code") != champion) & (pl.col("idea") != ""))
-    winners = sorted(set(better["idea"].to_list()))
-    state = State(
-        config, load_ideas(project), trees, record, champion, profiles, sorted(calibration), [], untried, winners
-    )
+    ideas = load_ideas(project)
+    settled = {i.slug for i in ideas if i.status in ("kept", "rejected")}
+    refs = ("for-each-ref", f"--merged={main}", "--format=%(refname:short)", "refs/heads/exp/")
+    merged = set(repo.git(project.root, *refs).split()) if champion else set()
+    winners = sorted({i for i in better["idea"].unique().to_list() if i not in settled and f"exp/{i}" not in merged})
+    state = State(config, ideas, trees, record, champion, profiles, sorted(calibration), [], untried, winners)
     if project.research_journal.exists():
         state.journal = [e.heading for e in parse(project.research_journal.read_text())[1][:LAST_JOURNAL_ENTRIES]]
     unconfined = record.df.filter(pl.col("sandbox") == "none").height
