@@ -362,3 +362,16 @@ def test_status_from_inside_a_worktree_reads_the_root(ready, monkeypatch, capsys
     monkeypatch.chdir(tree)
     assert "Results (2 rows" in out(capsys)
     assert os.path.samefile(state(tree).record.path, ready / "results.tsv")
+
+
+def test_brackets_in_journal_headings_and_idea_titles_are_shown_not_read_as_markup(ready, capsys):
+    """rich reads `[word]` as a style tag and drops it: the keep entry's `· [bigram]` and a title
+    `[ablation] ...` must reach the screen as written."""
+    ideas.new_idea(Project.find(ready), "bigram", "Hashed bigram embedding")
+    ideas.new_idea(Project.find(ready), "no-rotary", "[ablation] drop rotary")
+    assert main(["journal", "add", "--title", "keep bigram: kept", "--slug", "bigram", "--observation", "o"]) == 0
+    text = out(capsys)
+    assert "keep bigram: kept · [bigram]" in text
+    capsys.readouterr()
+    assert main(["idea", "list"]) == 0
+    assert "[ablation] drop rotary" in capsys.readouterr().out

@@ -123,7 +123,7 @@ def idea_list() -> int:
         i = r.idea
         t.add_row(
             i.slug,
-            i.title,
+            ui.plain(i.title),
             ui.styled(i.status, ui.STATE_STYLE),
             ui.cell(i.rating),
             "yes" if i.has_critique else "no",
@@ -421,7 +421,7 @@ def report_list() -> int:
         return 0
     t = ui.table("date", "slug", "title", "file", title=f"reports in {project.reports.name}/")
     for r in found:
-        t.add_row(r.date, r.slug, r.title, str(r.path.relative_to(project.root)))
+        t.add_row(r.date, r.slug, ui.plain(r.title), str(r.path.relative_to(project.root)))
     ui.show(t)
     return 0
 

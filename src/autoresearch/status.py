@@ -215,7 +215,7 @@ def render(state: State) -> list[RenderableType]:
     else:
         sections.append(ui.panel(f"{record.path.name}: no rows yet", "Results"))
     if state.journal:
-        sections.append(ui.panel("\n".join(f"• {h}" for h in state.journal), "Research journal (latest)"))
+        sections.append(ui.panel(ui.plain("\n".join(f"• {h}" for h in state.journal)), "Research journal (latest)"))
     if state.queue_panel is not None:
         sections.append(ui.panel(state.queue_panel, "Queue"))
     for warning in state.warnings:

@@ -67,6 +67,13 @@ def truncate(text: str | None, width: int = DESCRIPTION_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def plain(text: str) -> Text:
+    """Text shown as written: brackets in a title or heading are not read as rich markup."""
+    from rich.text import Text
+
+    return Text(text)
+
+
 def clipped(text: str | Text) -> Text:
     from rich.text import Text
 
