@@ -212,7 +212,8 @@ def test_a_job_queued_from_a_worktree_runs_there_and_writes_to_the_root_results(
     monkeypatch.chdir(tsp_project)  # the root sees the same queue
     code, out = queue(capfd, "status")
     assert code == 0, out
-    assert "done" in line_of(out, job_id)
+    cells = [c.strip() for c in line_of(out, job_id).split("│")]
+    assert cells[1:3] == ["done", "rotary"]  # state, and where: the worktree it ran in
 
 
 @real

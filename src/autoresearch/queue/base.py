@@ -57,7 +57,7 @@ class Job:
     detail: str = ""
     """the engine's own word for the state: Failed(1), TIMEOUT, ..."""
     where: str = ""
-    """pueue group (gpu0, default) or Slurm partition"""
+    """pueue group (gpu0, default), Slurm partition, or task-spooler's checkout (main or a worktree's slug)"""
 
     @property
     def finished(self) -> bool:

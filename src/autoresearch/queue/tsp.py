@@ -285,7 +285,15 @@ class TaskSpooler(Backend):
                 )
             else:
                 jobs.append(self._live(r, listed.get(r["tsp"]) if r["server"] == server else None, "killed" in mine))
+            jobs[-1].where = self._checkout(r.get("cwd", ""))
         return jobs
+
+    def _checkout(self, cwd: str) -> str:
+        """Where a job runs: `main` (the root checkout), a worktree's slug, or the folder."""
+        path = Path(cwd)
+        if path == self.project.root:
+            return "main"
+        return path.name if path.parent == self.project.worktrees else cwd
 
     def _live(self, record: dict[str, Any], word: str | None, killed: bool) -> Job:
         """The Job of a record task-spooler may still hold; `word` is its state in `tsp -l` (None: not listed)."""
