@@ -81,6 +81,7 @@ def test_trained_on_random_bytes_it_predicts_them_at_about_ln_256() -> None:
     assert nats(trained("noise", 0), fresh) == pytest.approx(math.log(256), abs=0.15)
 
 
+@pytest.mark.slow  # real evals (5-11 s): `just test-all` and CI run it
 def test_the_same_seed_gives_the_same_model_and_another_seed_another() -> None:
     x = torch.from_numpy(TEXT[:SEQ_LEN].astype(np.int64))[None]
     trained.cache_clear()

@@ -91,16 +91,19 @@ def test_the_same_seed_gives_the_same_number_whatever_the_thread_count(project: 
     assert one == two != other
 
 
+@pytest.mark.slow  # real evals (5-11 s): `just test-all` and CI run it
 def test_seeds_runs_one_row_per_seed(project: Path) -> None:
     run_eval(project, "--seed", "3", "--seeds", "2")
     assert [r["seed"] for r in rows(project)] == [3, 4]
 
 
+@pytest.mark.slow  # real evals (5-11 s): `just test-all` and CI run it
 def test_a_time_budget_is_recorded_as_such(project: Path) -> None:
     [figures] = run_eval(project, "--budget", "time")
     assert figures["budget"] == "time" and figures["status"] == "ok" and figures["used"] > 0
 
 
+@pytest.mark.slow  # real evals (5-11 s): `just test-all` and CI run it
 def test_a_worktree_row_lands_in_the_root_with_its_diff_and_its_parent(project: Path) -> None:
     from autoresearch.cli import main
 
@@ -188,6 +191,7 @@ def test_a_results_file_that_does_not_parse_stops_the_eval_before_training(proje
     assert not (project / "7_runs").exists()
 
 
+@pytest.mark.slow  # real evals (5-11 s): `just test-all` and CI run it
 def test_a_row_that_cannot_be_appended_still_prints_the_summary(project: Path, tmp_path: Path, monkeypatch) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")

@@ -60,6 +60,7 @@ def row_text(repo: Path) -> str:
     return (repo / "results.tsv").read_text()
 
 
+@pytest.mark.slow  # real evals (5-11 s): `just test-all` and CI run it
 def test_patching_the_loss_function_does_not_move_the_number(project: Path) -> None:
     honest = run_eval(project)[0]["value_exact"]
     attack(
@@ -238,6 +239,7 @@ def test_a_memorised_split_blended_with_an_honest_model_is_a_leak(project: Path)
     assert "closer to the floor on the fixed validation split than on fresh documents" in figures["error"]
 
 
+@pytest.mark.slow  # real evals (5-11 s): `just test-all` and CI run it
 def test_editing_eval_py_during_a_run_is_a_tamper_crash(project: Path) -> None:
     attack(project, "import time; time.sleep(5)")
     summary = project / ".summary.json"
