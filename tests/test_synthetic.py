@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from ngram import ngram_bits
 
 from autoresearch.data import synthetic as syn
 
@@ -270,15 +271,15 @@ def test_an_impossible_byte_and_everything_after_it_get_infinite_bits(grammar: s
 def test_ngram_bits_use_add_one_smoothing_over_256_bytes() -> None:
     train = np.frombuffer(b"abab", dtype=np.uint8)
     docs = np.frombuffer(b"abz", dtype=np.uint8)[None]
-    np.testing.assert_allclose(syn.ngram_bits(train, docs, 0)[0], -np.log2([3 / 260, 3 / 260, 1 / 260]))
-    np.testing.assert_allclose(syn.ngram_bits(train, docs, 1)[0], -np.log2([3 / 260, 3 / 258, 1 / 257]))
+    np.testing.assert_allclose(ngram_bits(train, docs, 0)[0], -np.log2([3 / 260, 3 / 260, 1 / 260]))
+    np.testing.assert_allclose(ngram_bits(train, docs, 1)[0], -np.log2([3 / 260, 3 / 258, 1 / 257]))
 
 
 def test_floor_is_far_below_the_bigram_which_is_below_the_unigram(
     grammar: syn.Grammar, train: np.ndarray, val: np.ndarray
 ) -> None:
-    unigram = syn.ngram_bits(train, val, 0).mean()
-    bigram = syn.ngram_bits(train, val, 1).mean()
+    unigram = ngram_bits(train, val, 0).mean()
+    bigram = ngram_bits(train, val, 1).mean()
     floor = syn.bayes_bits(grammar, val).mean()
     assert unigram > bigram + 0.5
     assert bigram > floor + 1.0

@@ -77,10 +77,6 @@ class Project:
         return self.root / RESEARCH_JOURNAL
 
     @property
-    def meta_journal(self) -> Path:
-        return self.root / META_JOURNAL
-
-    @property
     def human_journal(self) -> Path:
         return self.root / HUMAN_JOURNAL
 

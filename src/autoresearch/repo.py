@@ -68,14 +68,6 @@ def merge_base(cwd: Path, a: str, b: str) -> str | None:
     return out or None
 
 
-def is_ancestor(cwd: Path, ancestor: str, rev: str) -> bool:
-    return run(cwd, "merge-base", "--is-ancestor", ancestor, rev, ok=(0, 1)).returncode == 0
-
-
-def common_dir(cwd: Path) -> Path:
-    return (cwd / git(cwd, "rev-parse", "--git-common-dir")).resolve()
-
-
 def checkout_files(cwd: Path, pathspecs: Iterable[str] = ()) -> list[str]:
     """Tracked files and new files git does not ignore, that exist on disk, sorted."""
     found = lines(cwd, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *pathspecs)
