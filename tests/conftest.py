@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from autoresearch.paths import JOURNALS
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TEMPLATE_FILES = (
@@ -40,7 +42,6 @@ TEMPLATE_FILES = (
     "CLAUDE.md",
     ".claude/settings.json",
 )
-JOURNALS = ("RESEARCH_JOURNAL.md", "meta_journal.md", "human_journal.md")
 
 
 def git(repo: Path, *args: str) -> str:

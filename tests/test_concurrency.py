@@ -155,6 +155,7 @@ def assert_worktree_intact(wt: Path) -> None:
     assert (wt / "train.py").read_text() == SLOW_TRAIN
 
 
+@pytest.mark.slow  # real evals (5-11 s): `just test-all` and CI run it
 def test_kill_9_during_an_eval_leaves_no_row_and_the_worktree_intact(project: Path) -> None:
     wt = eval_project(project)
     before = (project / "results.tsv").read_bytes()

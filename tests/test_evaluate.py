@@ -59,27 +59,25 @@ def test_smoke_prints_the_summary_writes_a_run_folder_and_no_row(project: Path) 
     assert {p.name for p in folder.iterdir()} >= {"log.txt", "budget.json", "environment.json", "summary.json"}
 
 
-def test_an_eval_prints_at_most_twenty_lines_and_the_log_goes_to_the_run_folder(project: Path) -> None:
+def test_an_eval_prints_at_most_twenty_lines_and_appends_one_signed_row_pointing_at_its_run_folder(
+    project: Path,
+) -> None:
     out = subprocess.run([sys.executable, "eval.py"], cwd=project, capture_output=True, text=True)
     lines = (out.stdout + out.stderr).splitlines()
     assert out.returncode == 0 and len(lines) <= 20, lines
     [row] = rows(project)
-    log = (project / row["run"] / "log.txt").read_text()
-    assert "training process" in log and "status ok" in log
-
-
-def test_an_eval_appends_one_signed_row_pointing_at_its_run_folder(project: Path) -> None:
-    [figures] = run_eval(project)
-    [row] = rows(project)
-    assert row["status"] == "ok" and row["val_bpb"] == pytest.approx(figures["val_bpb"])
+    folder = project / row["run"]
+    assert row["status"] == "ok" and row["val_bpb"] == pytest.approx(
+        json.loads((folder / "summary.json").read_text())["val_bpb"]
+    )
     assert row["profile"] == "tiny" and row["budget"] == "units" and row["used"] == 4096 and row["unit"] == "tokens"
     assert row["optimum"] < row["val_bpb"] and row["gap"] == pytest.approx(row["val_bpb"] - row["optimum"], abs=1e-5)
     assert row["code"] == row["parent"] and row["verdict"] == "baseline"  # main's own code
     assert row["sandbox"] == ("landlock-abi" + str(sandbox.probe().abi) if LANDLOCK else "none")
     assert row["threads"] == 1 and row["sig"].count(":") == 1
-    folder = project / row["run"]
-    line = (project / "results.tsv").read_text().splitlines()[-1]
-    assert (folder / "row.tsv").read_text().strip() == line
+    log = (folder / "log.txt").read_text()
+    assert "training process" in log and "status ok" in log
+    assert (folder / "row.tsv").read_text().strip() == (project / "results.tsv").read_text().splitlines()[-1]
     assert json.loads((folder / "budget.json").read_text())["budget"]["max_units"] == 4096
 
 
@@ -164,6 +162,7 @@ def test_a_misbehaving_train_py_is_one_crash_row_with_its_reason_and_the_checkou
     assert git(project, "status", "--porcelain", "--", ".", ":!results.tsv") == before
 
 
+@pytest.mark.slow  # real evals (5-11 s): `just test-all` and CI run it
 def test_a_hanging_train_py_is_a_timeout_that_says_how_busy_the_machine_was(project: Path) -> None:
     with_train(project, "import time\ndef train(data, budget, seed):\n    time.sleep(60)\n")
     [figures] = run_eval(project, "--profile", "short", check=False)

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 
 from autoresearch import repo
 from autoresearch.errors import UserError
+from autoresearch.paths import RESULTS
 
 if TYPE_CHECKING:
     import polars as pl
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from autoresearch.config import Config
     from autoresearch.paths import Project
 
-RESULTS = "results.tsv"
 TRAILER = "Meta-Mode"
 SIGNATURE = re.compile(r"[0-9a-f]{8}:[0-9a-f]{32}")
 """signing.sign_with's shape: a malformed one is forged, not 'from another machine'"""

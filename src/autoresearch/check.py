@@ -32,6 +32,7 @@ from autoresearch import audit, repo
 from autoresearch.audit import Break
 from autoresearch.config import Config
 from autoresearch.metamode import meta_mode
+from autoresearch.paths import RESULTS
 from autoresearch.rules import WHERE
 
 if TYPE_CHECKING:
@@ -285,7 +286,7 @@ def _check_results(
 
     root, path = project.root, project.results
     content = path.read_bytes() if path.exists() else None
-    head = repo.batch_check(root, [f"HEAD:{audit.RESULTS}"])[f"HEAD:{audit.RESULTS}"]
+    head = repo.batch_check(root, [f"HEAD:{RESULTS}"])[f"HEAD:{RESULTS}"]
     keeps_head = head is None or (
         content is not None and audit.prefixes_of(content, {head.id: head.size}, repo.object_format(root))[head.id]
     )

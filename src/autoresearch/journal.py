@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING
 
 from autoresearch.errors import UserError
 from autoresearch.fileio import read_file_arg, write_atomic
+from autoresearch.paths import HUMAN_JOURNAL, META_JOURNAL, RESEARCH_JOURNAL
 
 if TYPE_CHECKING:
     from autoresearch.paths import Project
 
-JOURNALS = {"research": "RESEARCH_JOURNAL.md", "meta": "meta_journal.md", "human": "human_journal.md"}
+JOURNALS = {"research": RESEARCH_JOURNAL, "meta": META_JOURNAL, "human": HUMAN_JOURNAL}
 ENTRY_START = "## "
 
 

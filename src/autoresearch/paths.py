@@ -16,6 +16,7 @@ RESULTS = "results.tsv"
 RESEARCH_JOURNAL = "RESEARCH_JOURNAL.md"
 META_JOURNAL = "meta_journal.md"
 HUMAN_JOURNAL = "human_journal.md"
+JOURNALS = (RESEARCH_JOURNAL, META_JOURNAL, HUMAN_JOURNAL)
 IDEAS = "1_ideas"
 WORKTREES = "5_worktrees"
 REPORTS = "9_reports"

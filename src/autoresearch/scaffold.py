@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autoresearch.errors import UserError
+from autoresearch.paths import JOURNALS, RESULTS
 
 if TYPE_CHECKING:
     from autoresearch.paths import Project
@@ -55,7 +56,7 @@ KEEP_ONLY = {
     "0_docs/papers/": ("0_docs/papers/.gitkeep",),
     ".autoresearch/": (),
 }
-RECORDS = ("results.tsv", "RESEARCH_JOURNAL.md", "meta_journal.md", "human_journal.md")
+RECORDS = (RESULTS, *JOURNALS)
 """Reset to their headers in every rendering."""
 PROBLEM = "0_docs/problem.md"
 FILL_IN_FILES = ("program.md", PROBLEM)

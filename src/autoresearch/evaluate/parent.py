@@ -57,7 +57,7 @@ from autoresearch.evaluate.channel import (
 from autoresearch.evaluate.samplers import Dispenser, Sampler
 from autoresearch.evaluate.summary import print_summary
 from autoresearch.metric import Metric
-from autoresearch.paths import Project
+from autoresearch.paths import JOURNALS, Project
 
 LABEL_ENV = "AUTORESEARCH_LABEL"
 MAX_BATCH = 1 << 24
@@ -74,7 +74,6 @@ RECORD_NAMES = (
     "5_worktrees",
     "7_runs",
 )
-JOURNALS = ("RESEARCH_JOURNAL.md", "meta_journal.md", "human_journal.md")
 """What the training process may not read in its checkout, besides the journals and the data files eval.py names."""
 CHILD_ENV = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES", "TZ")
 """The only variables the training process inherits: no keys, no tokens, nothing of the agent's session."""
