@@ -106,30 +106,6 @@ def run_checks(project: Project) -> Findings:
     return found
 
 
-def print_check(project: Project, repair: str = "", restore_rows: bool = False) -> int:
-    if repair or restore_rows:
-        config = Config.committed(project)
-        said = [audit.repair_journal(project, config, repair)] if repair else []
-        said += audit.restore_rows(project, config) if restore_rows else []
-        for line in said or ["results.tsv: every run folder's row is there; nothing to restore"]:
-            print(line)
-        return 0
-    found = run_checks(project)
-    for line in found.notes:
-        print(f"note: {line}")
-    for line in found.violations:
-        print(line)
-    for line in found.warnings:
-        print(f"warning: {line}")
-    if found.violations:
-        print(f"check: {len(found.violations)} violation{'s' * (len(found.violations) != 1)}")
-        return 1
-    print(
-        "check: ok" + (f" ({len(found.warnings)} warning{'s' * (len(found.warnings) != 1)})" if found.warnings else "")
-    )
-    return 0
-
-
 def _settle(breaks: list[Break], acks: dict[str, audit.Acknowledgement], found: Findings) -> None:
     """A violation tied to a past commit stays one until the researcher acknowledges that commit."""
     for b in dict.fromkeys(breaks):

@@ -574,10 +574,27 @@ def check(restore_rows: bool = False, repair: str = "") -> int:
         restore_rows: append to results.tsv the rows of run folders (7_runs/*/row.tsv) that it lacks, then stop
         repair: a journal whose entries main's history edited: put them back in the working copy (commit it after), then stop
     """
-    from autoresearch import check as audit
+    from autoresearch import audit
+    from autoresearch.check import run_checks
+    from autoresearch.config import Config
     from autoresearch.paths import Project
 
-    return audit.print_check(Project.find(), repair, restore_rows)
+    project = Project.find()
+    if repair or restore_rows:
+        config = Config.committed(project)
+        said = [audit.repair_journal(project, config, repair)] if repair else []
+        said += audit.restore_rows(project, config) if restore_rows else []
+        print("\n".join(said or ["results.tsv: every run folder's row is there; nothing to restore"]))
+        return 0
+    found = run_checks(project)
+    for line in [f"note: {n}" for n in found.notes] + found.violations + [f"warning: {w}" for w in found.warnings]:
+        print(line)
+    if found.violations:
+        print(f"check: {len(found.violations)} violation{'s' * (len(found.violations) != 1)}")
+        return 1
+    warned = f" ({len(found.warnings)} warning{'s' * (len(found.warnings) != 1)})" if found.warnings else ""
+    print("check: ok" + warned)
+    return 0
 
 
 @command("guard", "commit")
