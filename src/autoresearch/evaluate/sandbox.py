@@ -164,6 +164,11 @@ class Confinement:
     signals: bool
     """Signals and abstract unix sockets scoped to the sandbox (ABI >= 6)."""
 
+    @classmethod
+    def landlock(cls, abi: int, why: str) -> Confinement:
+        """Landlock at `abi`: the row's token and what that ABI enforces follow from it."""
+        return cls(abi=abi, status=f"landlock-abi{abi}", why=why, network=abi >= 4, signals=abi >= 6)
+
 
 def handled_fs(abi: int) -> FS:
     """The filesystem rights that a ruleset handles (denies unless a rule grants them) at this ABI."""
@@ -210,13 +215,7 @@ def probe() -> Confinement:
     )
     if abi < 0:
         return unavailable(system, ctypes.get_errno(), release)
-    return Confinement(
-        abi=abi,
-        status=f"landlock-abi{abi}",
-        network=abi >= 4,
-        signals=abi >= 6,
-        why=f"Landlock ABI {abi} on kernel {release}: {_covers(abi)}",
-    )
+    return Confinement.landlock(abi, f"Landlock ABI {abi} on kernel {release}: {_covers(abi)}")
 
 
 def confine(
@@ -278,12 +277,8 @@ def confine(
         _syscall(libc, "landlock_restrict_self", _SYS_RESTRICT_SELF, ctypes.c_long(ruleset), ctypes.c_uint32(0))
     finally:
         os.close(ruleset)
-    return Confinement(
-        abi=abi,
-        status=f"landlock-abi{abi}",
-        network=abi >= 4,
-        signals=abi >= 6,
-        why=f"Landlock ABI {abi}: read beneath {counts[0]} paths, write beneath {counts[1]}; {_covers(abi)}; {caps}",
+    return Confinement.landlock(
+        abi, f"Landlock ABI {abi}: read beneath {counts[0]} paths, write beneath {counts[1]}; {_covers(abi)}; {caps}"
     )
 
 
