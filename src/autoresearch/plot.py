@@ -81,9 +81,11 @@ def _figure(rows: pl.DataFrame, calibration: pl.DataFrame, metric: Metric, title
     from matplotlib.ticker import MaxNLocator
     from matplotlib.transforms import blended_transform_factory
 
+    from autoresearch import results
+
     name, direction = metric.name, metric.direction
-    ok = _running_best(rows.filter((pl.col("status") == "ok") & pl.col(name).is_not_null()), metric)
-    crashed = rows.filter((pl.col("status") != "ok") | pl.col(name).is_null())
+    ok = _running_best(rows.filter(results.finished(name)), metric)
+    crashed = rows.filter(~results.finished(name))
     optima = rows["optimum"].drop_nulls()
     floor = optima[-1] if optima.len() else None
 

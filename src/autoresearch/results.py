@@ -201,12 +201,10 @@ class Record:
 
     def ok(self, df: pl.DataFrame | None = None) -> pl.DataFrame:
         """Rows that finished with a number."""
-        return (self.df if df is None else df).filter(self._is_ok())
+        return (self.df if df is None else df).filter(self.is_ok())
 
-    def _is_ok(self) -> pl.Expr:
-        import polars as pl
-
-        return (pl.col("status") == "ok") & pl.col(self.value).is_not_null()
+    def is_ok(self) -> pl.Expr:
+        return finished(self.value)
 
     def experiments(self) -> pl.DataFrame:
         import polars as pl
@@ -223,7 +221,7 @@ class Record:
         One pass with a window over the groups, not a sort: a million rows take a tenth of a second."""
         import polars as pl
 
-        value, ok = pl.col(self.value), self._is_ok()
+        value, ok = pl.col(self.value), self.is_ok()
         best = value.filter(ok).max() if self.metric.descending else value.filter(ok).min()
         winners = self.df.filter(ok & (value == best.over(groups)))
         return winners.unique(subset=groups, keep="first", maintain_order=True)
@@ -304,6 +302,13 @@ def _schema(metric: str) -> dict[str, Any]:
 
     dtypes = {float: pl.Float64, int: pl.Int64, str: pl.String}
     return {name: dtypes[type_of(name, metric)] for name in columns(metric)}
+
+
+def finished(metric: str) -> pl.Expr:
+    """The filter of rows that finished with a number (status ok, the metric set)."""
+    import polars as pl
+
+    return (pl.col("status") == "ok") & pl.col(metric).is_not_null()
 
 
 def load(project: Project, config: Config, missing: Literal["empty", "error"] = "empty") -> Record:
