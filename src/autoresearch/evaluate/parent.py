@@ -57,23 +57,14 @@ from autoresearch.evaluate.channel import (
 from autoresearch.evaluate.samplers import Dispenser, Sampler
 from autoresearch.evaluate.summary import print_summary
 from autoresearch.metric import Metric
-from autoresearch.paths import JOURNALS, Project
+from autoresearch.paths import IDEAS, JOURNALS, REPORTS, RESEARCH_JOURNAL, RESULTS, RUNS, WORKTREES, Project
 
 LABEL_ENV = "AUTORESEARCH_LABEL"
 MAX_BATCH = 1 << 24
 STARTUP_SECONDS = 300.0
 """How long the training process may take to start (import torch, confine itself, import train.py): a busy
 machine makes imports slow, and the budget's cap counts training only."""
-RECORD_NAMES = (
-    "results.tsv",
-    "RESEARCH_JOURNAL.md",
-    ".autoresearch",
-    ".git",
-    "1_ideas",
-    "9_reports",
-    "5_worktrees",
-    "7_runs",
-)
+RECORD_NAMES = (RESULTS, RESEARCH_JOURNAL, ".autoresearch", ".git", IDEAS, REPORTS, WORKTREES, RUNS)
 """What the training process may not read in its checkout, besides the journals and the data files eval.py names."""
 CHILD_ENV = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES", "TZ")
 """The only variables the training process inherits: no keys, no tokens, nothing of the agent's session."""
